@@ -1,0 +1,115 @@
+"""One typed Settings object, loaded once.
+
+Order of precedence: environment variables ``SHOPFLOOR_<KEY>`` (nested keys with ``__``), then
+the settings file (``SHOPFLOOR_CONFIG`` or ``./shopfloor.toml`` / ``./shopfloor.yaml``), then the
+defaults below. A missing or ill-typed value fails at start with the key in the message.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from shopfloor.clock import DEFAULT_EPOCH
+from shopfloor.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform, with its default and help."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOPFLOOR_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    plant: str = Field("demo", description="Example plant name or path to a plant YAML file")
+    data_dir: Path = Field(Path(".shopfloor"), description="Where stores, buffers and logs live")
+    broker_url: str | None = Field(
+        None, description="MQTT broker URL (mqtt://host:port); none = start the embedded broker"
+    )
+    host: str = Field("127.0.0.1", description="Address the servers bind to")
+    opcua_port: int = Field(4840, ge=0, le=65535, description="OPC UA server port (0 = any free)")
+    modbus_port: int = Field(5020, ge=0, le=65535, description="Modbus TCP server port")
+    mqtt_port: int = Field(1883, ge=0, le=65535, description="Embedded MQTT broker port")
+    api_port: int = Field(8000, ge=0, le=65535, description="HTTP API and dashboard port")
+    speed: float = Field(1.0, gt=0, description="Virtual plant speed factor against wall time")
+    seed: int = Field(1, description="Random seed of the virtual plant")
+    sim_start: datetime = Field(DEFAULT_EPOCH, description="Virtual time start instant (UTC)")
+    b2mml_schema_dir: Path | None = Field(
+        None, description="Folder holding the official B2MML XSDs (your copy)"
+    )
+    pki_dir: Path | None = Field(None, description="Certificates for OPC UA security (generated)")
+    log_level: str = Field("INFO", description="Logging level")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FileSource(settings_cls))
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """Reads the settings file named by ``SHOPFLOOR_CONFIG`` or found in the working folder."""
+
+    def _path(self) -> Path | None:
+        named = os.environ.get("SHOPFLOOR_CONFIG")
+        if named:
+            p = Path(named)
+            if not p.exists():
+                raise ConfigError(f"SHOPFLOOR_CONFIG: settings file {p} does not exist")
+            return p
+        for candidate in ("shopfloor.toml", "shopfloor.yaml"):
+            if Path(candidate).exists():
+                return Path(candidate)
+        return None
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        p = self._path()
+        if p is None:
+            return {}
+        try:
+            data = (
+                tomllib.loads(p.read_text("utf-8"))
+                if p.suffix == ".toml"
+                else yaml.safe_load(p.read_text("utf-8"))
+            )
+        except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+            raise ConfigError(f"settings file {p} cannot be read: {exc}") from None
+        data = data or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"settings file {p} must hold a table of settings")
+        return data.get("shopfloor", data)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings; a bad value raises :class:`ConfigError` naming every bad key."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        keys = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc'])} (env SHOPFLOOR_"
+            f"{'__'.join(str(x) for x in e['loc']).upper()}): {e['msg']}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"bad settings: {keys}") from None
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process-wide settings, loaded once."""
+    return load_settings()
