@@ -65,8 +65,9 @@ class Mosquitto:
             "max_queued_messages 1000000\nmax_inflight_messages 0\n"
             "log_type error\n"
         )
-        self.proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         wait_port(self.port)
 
     def stop(self) -> None:

@@ -28,7 +28,11 @@ app = typer.Typer(
 SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("plant", "shopfloor.plant.cli", "Show and validate plant files."),
     ("sim", "shopfloor.sim.cli", "Run the plant simulation (virtual time) or serve it (paced)."),
-    ("sparkplug", "shopfloor.connect.sparkplug.cli", "Sparkplug B tools (decode captured payloads)."),
+    (
+        "sparkplug",
+        "shopfloor.connect.sparkplug.cli",
+        "Sparkplug B tools (decode captured payloads).",
+    ),
     ("bench", "shopfloor.bench.cli", "Benchmarks: each prints one JSON object."),
 ]
 

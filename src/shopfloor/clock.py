@@ -22,7 +22,9 @@ def to_ns(dt: datetime) -> int:
 
 
 def from_ns(ns: int) -> datetime:
-    return datetime.fromtimestamp(ns // NS_PER_S, tz=UTC).replace(microsecond=(ns % NS_PER_S) // 1000)
+    return datetime.fromtimestamp(ns // NS_PER_S, tz=UTC).replace(
+        microsecond=(ns % NS_PER_S) // 1000
+    )
 
 
 def parse_instant(text: str) -> datetime:
@@ -67,7 +69,7 @@ class VirtualClock:
 class OffsetClock:
     """Virtual seconds since ``start`` mapped onto ns since the epoch (sim env -> clock)."""
 
-    def __init__(self, start_ns: int, seconds: "SecondsSource") -> None:
+    def __init__(self, start_ns: int, seconds: SecondsSource) -> None:
         self.start_ns = start_ns
         self._seconds = seconds
 

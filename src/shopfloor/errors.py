@@ -84,7 +84,9 @@ class DecodeError(BadInput):
 
     def __init__(self, reason: str, offset: int | None = None, **details: Any) -> None:
         where = f" at byte {offset}" if offset is not None else ""
-        super().__init__(f"malformed payload{where}: {reason}", offset=offset, reason=reason, **details)
+        super().__init__(
+            f"malformed payload{where}: {reason}", offset=offset, reason=reason, **details
+        )
         self.reason = reason
         self.offset = offset
 

@@ -41,8 +41,13 @@ class MachineEvent:
     v: int = EVENT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"v": self.v, "kind": str(self.kind), "equipment": self.equipment,
-                             "ts_ns": self.ts_ns, "seq": self.seq}
+        d: dict[str, Any] = {
+            "v": self.v,
+            "kind": str(self.kind),
+            "equipment": self.equipment,
+            "ts_ns": self.ts_ns,
+            "seq": self.seq,
+        }
         if self.serial is not None:
             d["serial"] = self.serial
         if self.order_id is not None:
@@ -80,7 +85,9 @@ class MachineEvent:
         try:
             d = json.loads(data)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DecodeError(f"event is not JSON: {exc}", offset=getattr(exc, "pos", None)) from None
+            raise DecodeError(
+                f"event is not JSON: {exc}", offset=getattr(exc, "pos", None)
+            ) from None
         if not isinstance(d, dict):
             raise DecodeError("event must be a JSON object")
         return cls.from_dict(d)

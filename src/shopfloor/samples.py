@@ -23,7 +23,7 @@ class Quality(IntEnum):
     BAD = 2
 
     @classmethod
-    def from_opcua(cls, status_code: int) -> "Quality":
+    def from_opcua(cls, status_code: int) -> Quality:
         """Map an OPC UA StatusCode (its two top bits) to our quality class."""
         severity = (status_code >> 30) & 0b11
         return {0: cls.GOOD, 1: cls.UNCERTAIN}.get(severity, cls.BAD)
@@ -79,6 +79,8 @@ def expand_array(
     step = 1e9 / rate_hz
     ts = start_ns + np.round(np.arange(n) * step).astype(np.int64)
     return samples_table(
-        np.full(n, tag_id, dtype=np.uint32), ts, np.asarray(values, dtype=np.float64),
+        np.full(n, tag_id, dtype=np.uint32),
+        ts,
+        np.asarray(values, dtype=np.float64),
         np.full(n, int(quality), dtype=np.uint8),
     )

@@ -24,8 +24,13 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
     for a in plant.areas:
         area: dict[str, Any] = {"id": a.id, "name": a.name, "lines": []}
         for ln in a.lines:
-            line: dict[str, Any] = {"id": ln.id, "name": ln.name, "kind": ln.kind,
-                                    "path": f"{plant.site.id}/{a.id}/{ln.id}", "cells": []}
+            line: dict[str, Any] = {
+                "id": ln.id,
+                "name": ln.name,
+                "kind": ln.kind,
+                "path": f"{plant.site.id}/{a.id}/{ln.id}",
+                "cells": [],
+            }
             for c in ln.cells:
                 cell: dict[str, Any] = {"id": c.id, "name": c.name, "equipment": []}
                 for e in c.equipment:

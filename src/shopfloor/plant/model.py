@@ -58,7 +58,9 @@ class EquipmentClass(StrEnum):
     def produces(self) -> bool:
         """Work units that process parts (and so have OEE)."""
         return self not in {
-            EquipmentClass.AGV, EquipmentClass.CONVEYOR, EquipmentClass.ENERGY_METER,
+            EquipmentClass.AGV,
+            EquipmentClass.CONVEYOR,
+            EquipmentClass.ENERGY_METER,
             EquipmentClass.ENVIRONMENTAL_SENSOR,
         }
 
@@ -131,7 +133,6 @@ class Tag(_Model):
     #: Deadband (absolute, in the tag's unit) used when publishing changes.
     deadband: float = Field(default=0.0, ge=0)
 
-
     @field_validator("rate_hz")
     @classmethod
     def _rate(cls, v: float) -> float:
@@ -180,7 +181,6 @@ class Equipment(_Model):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-
     @property
     def networked(self) -> bool:
         return self.connectivity is not Connectivity.NONE
@@ -200,15 +200,15 @@ class Equipment(_Model):
         if self.protocol is Protocol.MODBUS:
             missing = [t.name for t in self.tags if t.modbus is None]
             if missing:
-                raise ValueError(f"modbus equipment needs a register for tags: {', '.join(missing)}")
+                raise ValueError(
+                    f"modbus equipment needs a register for tags: {', '.join(missing)}"
+                )
             used: dict[int, str] = {}
             for t in self.tags:
                 assert t.modbus is not None
                 for r in range(t.modbus.address, t.modbus.address + t.modbus.type.words):
                     if r in used:
-                        raise ValueError(
-                            f"tags {used[r]} and {t.name} overlap at register {r}"
-                        )
+                        raise ValueError(f"tags {used[r]} and {t.name} overlap at register {r}")
                     used[r] = t.name
         return self
 
@@ -348,7 +348,7 @@ class Enterprise(Named):
 class Plant(_Model):
     """A validated plant file. Build it with :func:`shopfloor.plant.load_plant`."""
 
-    schema_: Literal["shopfloor.plant/v1"] = Field(default=PLANT_SCHEMA, alias="schema")
+    schema_: str = Field(default=PLANT_SCHEMA, alias="schema")
     name: str = ""
     description: str = ""
     enterprise: Enterprise
@@ -363,6 +363,13 @@ class Plant(_Model):
     sim: dict[str, Any] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("schema_")
+    @classmethod
+    def _schema(cls, v: str) -> str:
+        if v != PLANT_SCHEMA:
+            raise ValueError(f"unsupported plant schema {v!r}; this version reads {PLANT_SCHEMA!r}")
+        return v
 
     # ---- navigation -------------------------------------------------------------------------
 
@@ -452,29 +459,51 @@ def plant_reference_errors(plant: Plant) -> list[tuple[str, str]]:
     for i, a in enumerate(plant.areas):
         for j, ln in enumerate(a.lines):
             if ln.energy_meter is not None and ln.energy_meter not in eq_ids:
-                errs.append((f"areas[{i}].lines[{j}].energy_meter",
-                             f"unknown equipment {ln.energy_meter!r}"))
+                errs.append(
+                    (
+                        f"areas[{i}].lines[{j}].energy_meter",
+                        f"unknown equipment {ln.energy_meter!r}",
+                    )
+                )
     for i, p in enumerate(plant.products):
         if p.routing not in routings:
             errs.append((f"products[{i}].routing", f"unknown routing {p.routing!r}"))
         for k, b in enumerate(p.bom):
             if b.material not in materials:
-                errs.append((f"products[{i}].bom[{k}].material", f"unknown material {b.material!r}"))
-            if b.operation is not None and p.routing in routings and b.operation not in {
-                o.seq for o in routings[p.routing].operations
-            }:
-                errs.append((f"products[{i}].bom[{k}].operation",
-                             f"routing {p.routing!r} has no operation {b.operation}"))
+                errs.append(
+                    (f"products[{i}].bom[{k}].material", f"unknown material {b.material!r}")
+                )
+            if (
+                b.operation is not None
+                and p.routing in routings
+                and b.operation not in {o.seq for o in routings[p.routing].operations}
+            ):
+                errs.append(
+                    (
+                        f"products[{i}].bom[{k}].operation",
+                        f"routing {p.routing!r} has no operation {b.operation}",
+                    )
+                )
     for i, r in enumerate(plant.routings):
         for j, op in enumerate(r.operations):
             for k, ref in enumerate(op.eligible):
                 if ref not in eq_ids:
-                    errs.append((f"routings[{i}].operations[{j}].eligible[{k}]",
-                                 f"unknown equipment {ref!r}"))
+                    errs.append(
+                        (
+                            f"routings[{i}].operations[{j}].eligible[{k}]",
+                            f"unknown equipment {ref!r}",
+                        )
+                    )
                 elif not plant.equipment(ref).cls.produces:
-                    errs.append((f"routings[{i}].operations[{j}].eligible[{k}]",
-                                 f"equipment {ref!r} ({plant.equipment(ref).cls}) cannot run operations"))
+                    errs.append(
+                        (
+                            f"routings[{i}].operations[{j}].eligible[{k}]",
+                            f"equipment {ref!r} ({plant.equipment(ref).cls}) cannot run operations",
+                        )
+                    )
     for i, d in enumerate(plant.planned_downtime):
         if d.target not in eq_ids and d.target not in line_ids:
-            errs.append((f"planned_downtime[{i}].target", f"unknown equipment or line {d.target!r}"))
+            errs.append(
+                (f"planned_downtime[{i}].target", f"unknown equipment or line {d.target!r}")
+            )
     return errs

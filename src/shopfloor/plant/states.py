@@ -46,12 +46,23 @@ class PackMLState(StrEnum):
 
 
 PACKML_CODES: dict[PackMLState, int] = {
-    PackMLState.CLEARING: 1, PackMLState.STOPPED: 2, PackMLState.STARTING: 3,
-    PackMLState.IDLE: 4, PackMLState.SUSPENDED: 5, PackMLState.EXECUTE: 6,
-    PackMLState.STOPPING: 7, PackMLState.ABORTING: 8, PackMLState.ABORTED: 9,
-    PackMLState.HOLDING: 10, PackMLState.HELD: 11, PackMLState.UNHOLDING: 12,
-    PackMLState.SUSPENDING: 13, PackMLState.UNSUSPENDING: 14, PackMLState.RESETTING: 15,
-    PackMLState.COMPLETING: 16, PackMLState.COMPLETE: 17,
+    PackMLState.CLEARING: 1,
+    PackMLState.STOPPED: 2,
+    PackMLState.STARTING: 3,
+    PackMLState.IDLE: 4,
+    PackMLState.SUSPENDED: 5,
+    PackMLState.EXECUTE: 6,
+    PackMLState.STOPPING: 7,
+    PackMLState.ABORTING: 8,
+    PackMLState.ABORTED: 9,
+    PackMLState.HOLDING: 10,
+    PackMLState.HELD: 11,
+    PackMLState.UNHOLDING: 12,
+    PackMLState.SUSPENDING: 13,
+    PackMLState.UNSUSPENDING: 14,
+    PackMLState.RESETTING: 15,
+    PackMLState.COMPLETING: 16,
+    PackMLState.COMPLETE: 17,
 }
 STATE_BY_CODE: dict[int, PackMLState] = {v: k for k, v in PACKML_CODES.items()}
 

@@ -1,0 +1,1 @@
+"""Benchmarks: ``shopfloor bench NAME --json`` prints one JSON object of figures."""
