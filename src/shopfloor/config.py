@@ -37,7 +37,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the servers bind to")
     opcua_port: int = Field(4840, ge=0, le=65535, description="OPC UA server port (0 = any free)")
     modbus_port: int = Field(5020, ge=0, le=65535, description="Modbus TCP server port")
-    mqtt_port: int = Field(1883, ge=0, le=65535, description="Embedded MQTT broker port")
+    mqtt_port: int = Field(
+        11883, ge=0, le=65535, description="Embedded MQTT broker port (when no broker_url)"
+    )
     api_port: int = Field(8000, ge=0, le=65535, description="HTTP API and dashboard port")
     speed: float = Field(1.0, gt=0, description="Virtual plant speed factor against wall time")
     seed: int = Field(1, description="Random seed of the virtual plant")
@@ -113,3 +115,23 @@ def load_settings(**overrides: Any) -> Settings:
 def settings() -> Settings:
     """The process-wide settings, loaded once."""
     return load_settings()
+
+
+def settings_markdown() -> str:
+    """The settings reference (``docs/settings.md``), generated from :class:`Settings`."""
+    rows = [
+        "# Settings",
+        "",
+        "Generated from `shopfloor.config.Settings` (a test keeps this page in step).",
+        "Environment variable first, then the settings file, then the default.",
+        "",
+        "| key | environment variable | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "none" if default is None else f"`{default}`"
+        rows.append(
+            f"| `{name}` | `SHOPFLOOR_{name.upper()}` | {shown} | {field.description or ''} |"
+        )
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,1 @@
+"""Composition of services for ``demo``, ``serve`` and ``run`` (see :mod:`.compose`)."""
