@@ -1,0 +1,266 @@
+"""Modbus point table: register encoding, read planning, gateway layout and settings."""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any, Literal
+
+import pytest
+from pymodbus.client import ModbusTcpClient
+
+from shopfloor.connect.modbus.config import GatewayConfig, PollerConfig
+from shopfloor.connect.modbus.layout import (
+    MAX_TAGS_PER_UNIT,
+    CommandOutcome,
+    bad_flags,
+    gateway_block,
+    quality_bitmap,
+    unit_maps,
+)
+from shopfloor.connect.modbus.registers import ModbusPoint, plan_reads
+from shopfloor.errors import BadInput, ConfigError, DecodeError, PlantError
+from shopfloor.plant import load_plant, parse_plant
+from shopfloor.plant.model import DataType, ModbusRegister, ModbusType
+from shopfloor.plant.states import PackMLState
+
+DT = ModbusTcpClient.DATATYPE
+PYMODBUS_TYPE = {
+    ModbusType.INT16: DT.INT16,
+    ModbusType.UINT16: DT.UINT16,
+    ModbusType.INT32: DT.INT32,
+    ModbusType.UINT32: DT.UINT32,
+    ModbusType.FLOAT32: DT.FLOAT32,
+    ModbusType.FLOAT64: DT.FLOAT64,
+}
+
+
+def point(
+    type_: str,
+    address: int = 0,
+    data_type: DataType = DataType.DOUBLE,
+    *,
+    scale: float = 1.0,
+    offset: float = 0.0,
+    word_order: Literal["big", "little"] = "big",
+) -> ModbusPoint:
+    reg = ModbusRegister(
+        address=address, type=ModbusType(type_), scale=scale, offset=offset, word_order=word_order
+    )
+    return ModbusPoint(f"s/a/l/c/eq/t{address}", reg, data_type)
+
+
+@pytest.mark.parametrize(
+    ("type_", "order", "value", "words"),
+    [
+        ("int16", "big", -2, [0xFFFE]),
+        ("uint16", "little", 0xBEEF, [0xBEEF]),
+        ("int32", "big", -2, [0xFFFF, 0xFFFE]),
+        ("uint32", "big", 0x12345678, [0x1234, 0x5678]),
+        ("uint32", "little", 0x12345678, [0x5678, 0x1234]),
+        ("float32", "big", 1.5, [0x3FC0, 0x0000]),
+        ("float32", "little", 1.5, [0x0000, 0x3FC0]),
+        ("float64", "big", 1.0, [0x3FF0, 0, 0, 0]),
+        ("float64", "little", -2.0, [0, 0, 0, 0xC000]),
+    ],
+)
+def test_known_register_images(
+    type_: str, order: Literal["big", "little"], value: float, words: list[int]
+) -> None:
+    p = point(type_, word_order=order)
+    assert p.encode(value) == words
+    assert p.decode(words) == value
+
+
+@pytest.mark.parametrize("type_", [t.value for t in ModbusType])
+@pytest.mark.parametrize("order", ["big", "little"])
+def test_encoding_agrees_with_pymodbus(type_: str, order: Literal["big", "little"]) -> None:
+    """An independent implementation (pymodbus' converters) reads what we write."""
+    p = point(type_, word_order=order)
+    table: dict[str, list[float]] = {
+        "int16": [-32768, -1, 0, 1234, 32767],
+        "uint16": [0, 1, 40000, 65535],
+        "int32": [-(2**31), -70000, 0, 2**31 - 1],
+        "uint32": [0, 70000, 2**32 - 1],
+        "float32": [-1.0e30, -0.1, 0.0, 3.14159, 1.0e30],
+        "float64": [-1.0e300, -0.1, 0.0, math.pi, 98765.4321012],
+    }
+    for v in table[type_]:
+        words = p.encode(v)
+        assert len(words) == p.words
+        assert ModbusTcpClient.convert_to_registers(v, PYMODBUS_TYPE[p.register.type], order) == (
+            words
+        )
+        expected = struct.unpack(">f", struct.pack(">f", v))[0] if type_ == "float32" else v
+        assert p.decode(words) == expected
+
+
+def test_scale_and_offset_round_trip_at_register_resolution() -> None:
+    temp = point("int16", scale=0.1)
+    assert temp.encode(-12.3) == [(-123) & 0xFFFF]
+    assert temp.decode(temp.encode(-12.3)) == -12.3  # decimal scales read back exactly
+    assert temp.decode(temp.encode(21.04)) == 21.0  # rounded to the 0.1 resolution
+    pressure = point("uint16", scale=0.01)
+    assert pressure.decode(pressure.encode(4.56)) == 4.56
+    shifted = point("uint16", scale=0.5, offset=-40)  # raw 0 is -40, one count is 0.5
+    assert shifted.encode(-40) == [0]
+    assert shifted.encode(0) == [80]
+    assert shifted.decode([81]) == 0.5
+    f = point("float32", scale=2.0, offset=1.0)
+    assert f.encode(5.0) == point("float32").encode(2.0)
+    assert f.decode(f.encode(5.0)) == 5.0
+
+
+def test_value_types_follow_the_tag() -> None:
+    assert point("uint16", data_type=DataType.INT).decode([7]) == 7
+    assert isinstance(point("uint16", data_type=DataType.INT).decode([7]), int)
+    assert point("uint16", data_type=DataType.BOOL).decode([1]) is True
+    assert point("uint16").decode([7]) == 7.0
+    assert point("uint16").encode(True) == [1]
+    state = point("uint16", data_type=DataType.INT)
+    assert state.encode(PackMLState.EXECUTE) == [PackMLState.EXECUTE.code]
+
+
+@pytest.mark.parametrize(
+    ("type_", "scale", "value", "span"),
+    [
+        ("int16", 0.1, 3276.8, "-3276.8 .. 3276.7"),
+        ("int16", 1.0, -32769, "-32768 .. 32767"),
+        ("uint16", 0.01, -0.01, "0 .. 655.35"),
+        ("uint32", 1.0, 2**32, "0 .. 4.29497e+09"),
+        ("int32", 1.0, float("nan"), "-2.14748e+09 .. 2.14748e+09"),
+        ("uint16", 1.0, float("inf"), "0 .. 65535"),
+        ("float32", 1.0, 1e39, "the finite float range"),
+    ],
+)
+def test_out_of_range_names_tag_register_and_range(
+    type_: str, scale: float, value: float, span: str
+) -> None:
+    p = point(type_, address=42, scale=scale)
+    with pytest.raises(BadInput) as err:
+        p.encode(value)
+    msg = err.value.message
+    assert p.tag in msg and f"{type_} register 42" in msg and span in msg
+    assert err.value.code == "modbus.value_range"
+    assert err.value.details == {"tag": p.tag, "address": 42}
+
+
+def test_strings_are_refused_and_short_reads_name_the_byte() -> None:
+    with pytest.raises(BadInput, match=r"string 'idle' cannot be encoded"):
+        point("uint16").encode("idle")
+    with pytest.raises(DecodeError, match="needs 4 registers, got 3") as err:
+        point("float64", address=10).decode([0, 1, 2, 3], offset=1)
+    assert err.value.offset == 2
+    with pytest.raises(DecodeError, match=r"outside 0\.\.65535"):
+        point("uint16").decode([70000])
+
+
+def test_plan_reads_merges_contiguous_points_and_never_splits_one() -> None:
+    lathe = unit_maps(load_plant("demo"))[0]
+    assert lathe.equipment.endswith("/lathe-02")
+    (whole,) = plan_reads(lathe.points)
+    assert (whole.start, whole.count, len(whole.points)) == (0, 20, 12)
+    small = plan_reads(lathe.points, max_registers=4)
+    assert all(b.count <= 4 for b in small)
+    assert sum(len(b.points) for b in small) == 12
+    energy = next(p for p in lathe.points if p.tag.endswith("/energy"))  # float64 at 15..18
+    assert any(b.start == 15 and b.count == 4 for b in small), [(b.start, b.count) for b in small]
+    assert energy.words == 4
+    gap = (point("uint16", 0), point("uint16", 1), point("float32", 5), point("uint16", 7))
+    assert [(b.start, b.count) for b in plan_reads(gap)] == [(0, 2), (5, 3)]
+    many = tuple(point("uint16", a) for a in range(200))
+    assert [(b.start, b.count) for b in plan_reads(many)] == [(0, 125), (125, 75)]
+    with pytest.raises(BadInput, match=r"1\.\.125"):
+        plan_reads(many, max_registers=126)
+
+
+def test_block_decode_checks_its_length() -> None:
+    (block,) = plan_reads((point("uint16", 0), point("float32", 1)))
+    assert block.decode([5, 0x3FC0, 0]) == [(block.points[0], 5.0), (block.points[1], 1.5)]
+    with pytest.raises(DecodeError, match="returned 2"):
+        block.decode([5, 0x3FC0])
+
+
+def _plant(*equipment: dict[str, Any]) -> Any:
+    cell = {"id": "c", "equipment": list(equipment)}
+    doc = {
+        "enterprise": {"id": "e"},
+        "site": {"id": "s"},
+        "areas": [{"id": "a", "lines": [{"id": "l", "cells": [cell]}]}],
+    }
+    return parse_plant(doc)
+
+
+def _device(eid: str, unit: int | None, tags: list[dict[str, Any]]) -> dict[str, Any]:
+    endpoint = {} if unit is None else {"unit_id": unit}
+    return {
+        "id": eid,
+        "name": eid,
+        "class": "press",
+        "connectivity": "gateway",
+        "protocol": "modbus",
+        "endpoint": endpoint,
+        "tags": tags,
+    }
+
+
+def test_unit_maps_of_the_demo_plant() -> None:
+    units = unit_maps(load_plant("demo"))
+    assert [(u.equipment.rsplit("/", 1)[1], u.unit_id) for u in units] == [
+        ("lathe-02", 1),
+        ("washer-01", 2),
+        ("press-01", 3),
+    ]
+    for u in units:
+        assert [p.address for p in u.points] == sorted(p.address for p in u.points)
+        assert u.bitmap_words == 1 and u.diagnostic_count == 3
+
+
+def test_bad_gateway_layouts_are_refused_by_name() -> None:
+    ok_tag = {"name": "t", "modbus": {"address": 0, "type": "uint16"}}
+    with pytest.raises(PlantError, match=r"s/a/l/c/p1: endpoint\.unit_id must be 1-247"):
+        unit_maps(_plant(_device("p1", None, [ok_tag])))
+    with pytest.raises(PlantError, match="unit_id must be 1-247 for a gateway device, not 0"):
+        unit_maps(_plant(_device("p1", 0, [ok_tag])))
+    with pytest.raises(PlantError, match="unit id 4 is already used by s/a/l/c/p1"):
+        unit_maps(_plant(_device("p1", 4, [ok_tag]), _device("p2", 4, [ok_tag])))
+    clash = {"name": "x", "modbus": {"address": 999, "type": "float32"}}
+    with pytest.raises(PlantError, match=r"s/a/l/c/p1/x .*overlaps the gateway block 1000-1099"):
+        unit_maps(_plant(_device("p1", 1, [clash])))
+    text = {"name": "code", "data_type": "string", "modbus": {"address": 0}}
+    with pytest.raises(PlantError, match="string tags cannot be served"):
+        unit_maps(_plant(_device("p1", 1, [text])))
+
+
+def test_quality_bitmap_and_gateway_block() -> None:
+    bad = [i % 3 == 0 for i in range(20)]
+    words = quality_bitmap(bad)
+    assert len(words) == 2 and words[0] & 1 and not words[0] & 2
+    assert bad_flags(words, 20) == bad
+    assert gateway_block(6, CommandOutcome.REFUSED, [False, True]) == [6, 2, 0b01, 1, 0b10]
+    assert gateway_block(0, CommandOutcome.NONE, [False, False])[2:4] == [0b11, 0]
+    assert gateway_block(0, CommandOutcome.NONE, [True, True])[2:4] == [0b00, 2]
+    assert MAX_TAGS_PER_UNIT == 96 * 16
+
+
+def test_settings_validate_and_name_bad_fields() -> None:
+    assert GatewayConfig().validate().port == 0
+    assert PollerConfig("127.0.0.1", 5020).validate().max_registers == 125
+    with pytest.raises(ConfigError, match="port must be an integer 0-65535, got 70000"):
+        GatewayConfig(port=70000).validate()
+    with pytest.raises(ConfigError, match="host must be a host name") as err:
+        GatewayConfig(host=" ").validate()
+    assert err.value.code == "config.invalid"
+    with pytest.raises(ConfigError) as err:
+        PollerConfig(
+            "plc 1", 0, timeout_s=0, backoff_initial_s=5, backoff_max_s=1, max_registers=200
+        ).validate()
+    msg = err.value.message
+    for needle in (
+        "host",
+        "port must be an integer 1-65535",
+        "timeout_s",
+        "backoff_max_s",
+        "max_registers must be 1-125",
+    ):
+        assert needle in msg
