@@ -1,0 +1,69 @@
+"""Equipment that supports production without processing parts: tending robots, instruments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import simpy
+
+from shopfloor.plant.states import PackMLState as S
+from shopfloor.sim.asset import Asset, Proc
+from shopfloor.sim.resolve import EquipmentParams
+from shopfloor.sim.rng import lognormal, stream
+from shopfloor.sim.world import World
+
+
+@dataclass(eq=False)
+class HandlingRequest:
+    station: str
+    started: simpy.Event
+    done: simpy.Event
+
+
+class Tender(Asset):
+    """A robot that loads and unloads the machines it tends (``sim.tends``), one at a time."""
+
+    def __init__(self, world: World, p: EquipmentParams) -> None:
+        super().__init__(world, p)
+        self.rng = stream(world.seed, p.path, "handling")
+        self.queue: list[HandlingRequest] = []
+        self._arrival = self.env.event()
+        self.serving: str | None = None
+
+    def request(self, station: str) -> HandlingRequest:
+        req = HandlingRequest(station, self.env.event(), self.env.event())
+        self.queue.append(req)
+        ev, self._arrival = self._arrival, self.env.event()
+        ev.succeed()
+        return req
+
+    def main(self) -> Proc:
+        while True:
+            yield from self.wait_ready()
+            if not self.queue:
+                self.set_state(S.IDLE, "waiting")
+                _ok, until, _r = self.avail.status(self.env.now)
+                yield self._arrival | self.env.timeout(until - self.env.now) | self._wake
+                continue
+            req = self.queue.pop(0)
+            self.serving = req.station
+            req.started.succeed()
+            yield from self.run(
+                lognormal(self.rng, self.p.load_s, self.p.cycle_cv),
+                S.EXECUTE,
+                "handling",
+                operating=True,
+            )
+            self.truth.cycles += 1
+            self.serving = None
+            req.done.succeed()
+
+
+class Instrument(Asset):
+    """Meters and sensors: they measure around the clock (Execute) and take no commands."""
+
+    commandable = False
+
+    def main(self) -> Proc:
+        self.set_state(S.EXECUTE, "measuring")
+        yield from ()
