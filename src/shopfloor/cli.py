@@ -16,14 +16,6 @@ import typer
 from shopfloor import __version__
 from shopfloor.errors import ShopfloorError
 
-app = typer.Typer(
-    name="shopfloor",
-    help="shopfloor: connect every machine, keep its history, run the floor, decide, prove.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
 #: (sub-command, module holding ``app``, help). Adding a command group is adding a row.
 SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("plant", "shopfloor.plant.cli", "Show and validate plant files."),
@@ -33,35 +25,26 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
         "shopfloor.connect.sparkplug.cli",
         "Sparkplug B tools (decode captured payloads).",
     ),
+    ("bus", "shopfloor.bus.cli", "Run the embedded MQTT broker; watch the UNS."),
     ("bench", "shopfloor.bench.cli", "Benchmarks: each prints one JSON object."),
+    ("pdm", "shopfloor.maintenance.cli", "Predictive maintenance: evaluate, train, score."),
+    ("mes", "shopfloor.mes.cli", "ISA-95 operations: orders, dispatch, material, quality, alarms."),
+    ("schedule", "shopfloor.schedule.cli", "Scheduling: solve job-shop instances, Gantt charts."),
 ]
 
-#: Single commands: (name, module, function name).
-COMMANDS: list[tuple[str, str, str]] = [
-    ("demo", "shopfloor.runtime.demo", "demo_command"),
+#: Single commands: (name, module, function name, help).
+COMMANDS: list[tuple[str, str, str, str]] = [
+    ("demo", "shopfloor.runtime.demo", "demo_command", "Run the platform on the virtual plant."),
+    ("trace", "shopfloor.mes.cli", "trace_command", "Genealogy of a serial or lot."),
+]
+
+#: Commands added to a group that lives in a package which must not know them (``sim`` knows
+#: no protocol servers, so ``sim serve`` comes from the runtime): (group, name, module, function).
+NESTED: list[tuple[str, str, str, str]] = [
+    ("sim", "serve", "shopfloor.runtime.virtual", "serve_command"),
 ]
 
 
-def _mount() -> None:
-    for name, module, help_text in SUBCOMMANDS:
-        try:
-            sub = importlib.import_module(module).app
-        except ModuleNotFoundError as exc:
-            if exc.name and module.startswith(exc.name):
-                continue  # that package is not part of this build
-            raise
-        app.add_typer(sub, name=name, help=help_text)
-    for name, module, func in COMMANDS:
-        try:
-            fn = getattr(importlib.import_module(module), func)
-        except ModuleNotFoundError as exc:
-            if exc.name and module.startswith(exc.name):
-                continue
-            raise
-        app.command(name)(fn)
-
-
-@app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
     log_level: str = typer.Option("WARNING", "--log-level", help="DEBUG, INFO, WARNING, ERROR"),
@@ -74,10 +57,57 @@ def _root(
     )
 
 
+def _command_name(argv: list[str]) -> str | None:
+    """The sub-command ``argv`` asks for (the first word that is not a root option)."""
+    it = iter(argv)
+    for word in it:
+        if word == "--log-level":
+            next(it, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_app(argv: list[str]) -> typer.Typer:
+    """The root command, importing only the package of the command asked for.
+
+    Start-up stays fast: ``shopfloor plant show`` does not import the scheduler or the models.
+    The other commands are listed with their help text for ``shopfloor --help``.
+    """
+    app = typer.Typer(
+        name="shopfloor",
+        help="shopfloor: connect every machine, keep its history, run the floor, decide, prove.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_root)
+    wanted = _command_name(argv)
+    for name, module, help_text in SUBCOMMANDS:
+        if name != wanted:
+            app.add_typer(typer.Typer(help=help_text), name=name, help=help_text)
+            continue
+        sub: typer.Typer = importlib.import_module(module).app
+        for group, child, nested_module, func in NESTED:
+            if group == name:
+                sub.command(child)(getattr(importlib.import_module(nested_module), func))
+        app.add_typer(sub, name=name, help=help_text)
+    for name, module, func, help_text in COMMANDS:
+        if name != wanted:
+            app.command(name, help=help_text)(_not_loaded)
+            continue
+        app.command(name, help=help_text)(getattr(importlib.import_module(module), func))
+    return app
+
+
+def _not_loaded() -> None:  # listed for --help only; build_app loads the real one when asked
+    raise typer.Exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
-    _mount()
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        app(args=argv, standalone_mode=False)
+        build_app(args)(args=args, standalone_mode=False)
     except ShopfloorError as exc:
         typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
         return 2 if exc.bad_input else 1
@@ -88,11 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+    except Exception as exc:  # usage errors (unknown option, missing argument...)
+        show = getattr(exc, "show", None)
+        if callable(show) and hasattr(exc, "exit_code"):
+            show()
             return 2
         raise
     return 0
