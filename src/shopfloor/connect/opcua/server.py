@@ -31,6 +31,7 @@ from shopfloor.service import Health
 from shopfloor.sim.outlet import PlantControl, TagBlock, TagValue
 
 from .address_space import build_address_space
+from . import deadband
 from .config import OpcUaServerConfig
 from .events import EventPublisher
 from .nodeids import application_uri
@@ -126,6 +127,7 @@ class OpcUaServer:
     async def start(self) -> None:
         if self._server is not None:
             return
+        deadband.install()
         # Certificates first: a bad PKI folder fails before the standard address space loads.
         pair = await asyncio.to_thread(self._certificate)
         if pair is not None and self.config.pki_dir is not None:
