@@ -1,0 +1,1 @@
+"""The Unified Namespace: topic names, the message envelope, transports and the embedded broker."""
