@@ -16,6 +16,8 @@ app = typer.Typer(no_args_is_help=True)
 #: Modules exposing ``register(app: typer.Typer) -> None``.
 BENCH_MODULES: list[str] = [
     "shopfloor.schedule.bench",
+    "shopfloor.mes.bench",
+    "shopfloor.runtime.bench_serve",
 ]
 
 for _module in BENCH_MODULES:
