@@ -18,6 +18,7 @@ BENCH_MODULES: list[str] = [
     "shopfloor.schedule.bench",
     "shopfloor.mes.bench",
     "shopfloor.runtime.bench_serve",
+    "shopfloor.historian.bench",
 ]
 
 for _module in BENCH_MODULES:
