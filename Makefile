@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # System packages the tests and the demo use (installed when missing and we are root).
-APT_PKGS := mosquitto mosquitto-clients postgresql chromium chromium-driver fonts-noto-cjk poppler-utils nodejs npm
+APT_PKGS := mosquitto mosquitto-clients postgresql chromium chromium-driver fonts-noto-cjk poppler-utils
 
 .PHONY: demo test check lint typecheck sysdeps venv node clean
 
@@ -18,6 +18,7 @@ venv: $(STAMP)
 
 sysdeps:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
