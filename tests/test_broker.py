@@ -24,8 +24,12 @@ class Client:
 
     def __init__(self, port: int, client_id: str = "", clean: bool = True, **will: object) -> None:
         self.port = port
-        self.c = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                             clean_session=clean, protocol=MQTTProtocolVersion.MQTTv311)
+        self.c = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=clean,
+            protocol=MQTTProtocolVersion.MQTTv311,
+        )
         if will:
             self.c.will_set(**will)  # type: ignore[arg-type]
         self.messages: queue.Queue[paho.MQTTMessage] = queue.Queue()
@@ -227,11 +231,28 @@ def test_mqtt5_client_is_refused_cleanly(broker: BrokerThread) -> None:
 def test_mosquitto_tools_interoperate(broker: BrokerThread) -> None:
     port = str(broker.port)
     pub = ["mosquitto_pub", "-h", "127.0.0.1", "-p", port]
-    subprocess.run([*pub, "-t", "tools/r", "-m", "retained", "-q", "2", "-r"], check=True,
-                   timeout=DEADLINE_S)
+    subprocess.run(
+        [*pub, "-t", "tools/r", "-m", "retained", "-q", "2", "-r"], check=True, timeout=DEADLINE_S
+    )
     out = subprocess.run(
-        ["mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", "tools/#", "-v", "-C", "1",
-         "-q", "2"], capture_output=True, text=True, timeout=DEADLINE_S, check=True,
+        [
+            "mosquitto_sub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            port,
+            "-t",
+            "tools/#",
+            "-v",
+            "-C",
+            "1",
+            "-q",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_S,
+        check=True,
     )
     assert out.stdout.strip() == "tools/r retained"
 

@@ -47,8 +47,13 @@ def test_topic_matches(flt: str, topic: str, expected: bool) -> None:
 
 @pytest.mark.parametrize(
     ("bad", "why"),
-    [("", "empty"), ("a/#/b", "last level"), ("a/b#", "mixes"), ("a+/b", "mixes"),
-     ("a\x00b", "NUL")],
+    [
+        ("", "empty"),
+        ("a/#/b", "last level"),
+        ("a/b#", "mixes"),
+        ("a+/b", "mixes"),
+        ("a\x00b", "NUL"),
+    ],
 )
 def test_invalid_filters(bad: str, why: str) -> None:
     with pytest.raises(BadInput, match=why):

@@ -20,9 +20,14 @@ def _s(text: str) -> bytes:
     return struct.pack("!H", len(raw)) + raw
 
 
-def connect_packet(client_id: str, clean: bool = True, keepalive: int = 0,
-                   will: tuple[str, bytes] | None = None, protocol: str = "MQTT",
-                   flags_extra: int = 0) -> bytes:
+def connect_packet(
+    client_id: str,
+    clean: bool = True,
+    keepalive: int = 0,
+    will: tuple[str, bytes] | None = None,
+    protocol: str = "MQTT",
+    flags_extra: int = 0,
+) -> bytes:
     flags = (0x02 if clean else 0) | flags_extra
     payload = _s(client_id)
     if will is not None:
@@ -79,8 +84,9 @@ class Raw:
         assert first == 0x90 and body[:2] == b"\x00\x01"
         return list(body[2:])
 
-    def publish(self, topic: str, payload: bytes, qos: int = 0, pid: int = 0,
-                dup: bool = False) -> None:
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 0, pid: int = 0, dup: bool = False
+    ) -> None:
         self.send(publish_packet(Message(topic, payload), qos, pid, dup))
 
     def closed_by_broker(self) -> bool:

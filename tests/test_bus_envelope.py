@@ -31,8 +31,13 @@ T0 = 1_736_143_200_123_456_789
 def test_sample_json_round_trip_and_shape() -> None:
     s = Sample(TAG, T0, 12.5, Quality.UNCERTAIN)
     data = encode_sample(s)
-    assert json.loads(data) == {"tag": TAG, "ts": "2025-01-06T06:00:00.123456789Z",
-                                "ts_ns": T0, "value": 12.5, "quality": "uncertain"}
+    assert json.loads(data) == {
+        "tag": TAG,
+        "ts": "2025-01-06T06:00:00.123456789Z",
+        "ts_ns": T0,
+        "value": 12.5,
+        "quality": "uncertain",
+    }
     assert decode_sample(data) == s
     for value in ("text", True, None):
         assert decode_sample(encode_sample(Sample(TAG, T0, value))).value == value
@@ -76,8 +81,12 @@ def test_not_json_error_has_offset() -> None:
 def blocks() -> list[RegularBlock | ColumnBlock]:
     return [
         RegularBlock(TAG, T0, 1000.0, np.linspace(0, 1, 1000)),
-        ColumnBlock(f"{EQ}/temp", np.array([T0, T0 + 5], dtype=np.int64),
-                    np.array([20.5, np.nan]), np.array([0, 2], dtype=np.uint8)),
+        ColumnBlock(
+            f"{EQ}/temp",
+            np.array([T0, T0 + 5], dtype=np.int64),
+            np.array([20.5, np.nan]),
+            np.array([0, 2], dtype=np.uint8),
+        ),
     ]
 
 
@@ -107,7 +116,7 @@ def test_batch_encode_refuses_bad_blocks() -> None:
 
 
 def _corrupt(data: bytes, offset: int, value: bytes) -> bytes:
-    return data[:offset] + value + data[offset + len(value):]
+    return data[:offset] + value + data[offset + len(value) :]
 
 
 def test_batch_decode_errors_carry_offsets() -> None:

@@ -79,8 +79,9 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     broker: Broker | None = None
     if request.param == "memory":
         hub = MemoryHub()
-        b = Backend("memory", lambda **kw: MemoryTransport(hub, **kw),
-                    lambda t: hub.drop(t.client_id))
+        b = Backend(
+            "memory", lambda **kw: MemoryTransport(hub, **kw), lambda t: hub.drop(t.client_id)
+        )
     else:
         if request.param == "embedded":
             broker = Broker()

@@ -69,9 +69,9 @@ class SparkplugWatcher:
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def served(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
-    tuple[VirtualPlantRuntime, SparkplugWatcher]
-]:
+async def served(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[VirtualPlantRuntime, SparkplugWatcher]]:
     broker = Mosquitto(tmp_path_factory.mktemp("mosquitto"))
     broker.start()
     watcher = SparkplugWatcher(broker.port)

@@ -60,11 +60,18 @@ def encode_sample(sample: Sample) -> bytes:
     value = sample.value
     if isinstance(value, float) and not math.isfinite(value):
         if not math.isnan(value):
-            raise BadInput(f"sample of {sample.tag}: value {value} is infinite; JSON carries "
-                           "finite numbers only (send it in a batch)")
+            raise BadInput(
+                f"sample of {sample.tag}: value {value} is infinite; JSON carries "
+                "finite numbers only (send it in a batch)"
+            )
         value = None
-    doc = {"tag": sample.tag, "ts": iso_ns(sample.ts_ns), "ts_ns": sample.ts_ns,
-           "value": value, "quality": _QUALITY_NAMES[Quality(sample.quality)]}
+    doc = {
+        "tag": sample.tag,
+        "ts": iso_ns(sample.ts_ns),
+        "ts_ns": sample.ts_ns,
+        "value": value,
+        "quality": _QUALITY_NAMES[Quality(sample.quality)],
+    }
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
@@ -154,28 +161,42 @@ def encode_batch(blocks: Sequence[Block]) -> bytes:
             raise BadInput(f"batch block {i} ({block.tag}): values must be a 1-D array")
         if isinstance(block, RegularBlock):
             if not (math.isfinite(block.rate_hz) and block.rate_hz > 0):
-                raise BadInput(f"batch block {i} ({block.tag}): rate_hz must be > 0, "
-                               f"is {block.rate_hz}")
-            parts += [_BLOCK.pack(KIND_REGULAR, len(tag)), tag, _COUNT.pack(len(values)),
-                      _REGULAR.pack(block.start_ns, block.rate_hz, int(block.quality)),
-                      values.tobytes()]
+                raise BadInput(
+                    f"batch block {i} ({block.tag}): rate_hz must be > 0, is {block.rate_hz}"
+                )
+            parts += [
+                _BLOCK.pack(KIND_REGULAR, len(tag)),
+                tag,
+                _COUNT.pack(len(values)),
+                _REGULAR.pack(block.start_ns, block.rate_hz, int(block.quality)),
+                values.tobytes(),
+            ]
         else:
             ts = np.ascontiguousarray(block.ts_ns, dtype="<i8")
             q = np.ascontiguousarray(block.quality, dtype=np.uint8)
             if ts.shape != values.shape or q.shape != values.shape:
-                raise BadInput(f"batch block {i} ({block.tag}): ts_ns, values and quality "
-                               "must have the same length")
+                raise BadInput(
+                    f"batch block {i} ({block.tag}): ts_ns, values and quality "
+                    "must have the same length"
+                )
             if len(q) and int(q.max()) > max(Quality):
                 raise BadInput(f"batch block {i} ({block.tag}): quality values must be 0..2")
-            parts += [_BLOCK.pack(KIND_COLUMNS, len(tag)), tag, _COUNT.pack(len(values)),
-                      ts.tobytes(), values.tobytes(), q.tobytes()]
+            parts += [
+                _BLOCK.pack(KIND_COLUMNS, len(tag)),
+                tag,
+                _COUNT.pack(len(values)),
+                ts.tobytes(),
+                values.tobytes(),
+                q.tobytes(),
+            ]
     return b"".join(parts)
 
 
 def _need(data: bytes, pos: int, n: int, what: str) -> None:
     if pos + n > len(data):
-        raise DecodeError(f"batch ends inside {what} (needs {n} bytes, "
-                          f"{len(data) - pos} left)", offset=pos)
+        raise DecodeError(
+            f"batch ends inside {what} (needs {n} bytes, {len(data) - pos} left)", offset=pos
+        )
 
 
 def decode_batch(data: bytes) -> list[Block]:
@@ -185,8 +206,10 @@ def decode_batch(data: bytes) -> list[Block]:
     if magic != BATCH_MAGIC:
         raise DecodeError(f"batch magic is {magic!r}, expected {BATCH_MAGIC!r}", offset=0)
     if version != BATCH_VERSION:
-        raise DecodeError(f"batch version {version} is not supported (this reader knows "
-                          f"{BATCH_VERSION})", offset=2)
+        raise DecodeError(
+            f"batch version {version} is not supported (this reader knows {BATCH_VERSION})",
+            offset=2,
+        )
     pos = _HEADER.size
     blocks: list[Block] = []
     for index in range(count):
@@ -196,7 +219,7 @@ def decode_batch(data: bytes) -> list[Block]:
         pos += _BLOCK.size
         _need(data, pos, tag_len + _COUNT.size, f"block {index} tag id")
         try:
-            tag = data[pos:pos + tag_len].decode("utf-8")
+            tag = data[pos : pos + tag_len].decode("utf-8")
             ids.split_tag_id(tag)
         except (UnicodeDecodeError, BadInput) as exc:
             reason = getattr(exc, "message", str(exc))
@@ -208,8 +231,10 @@ def decode_batch(data: bytes) -> list[Block]:
             _need(data, pos, _REGULAR.size + 8 * n, f"block {index} ({tag}) samples")
             start_ns, rate, quality = _REGULAR.unpack_from(data, pos)
             if not (math.isfinite(rate) and rate > 0) or quality > max(Quality):
-                raise DecodeError(f"block {index} ({tag}): rate {rate} or quality {quality} "
-                                  "out of range", offset=pos + 8)
+                raise DecodeError(
+                    f"block {index} ({tag}): rate {rate} or quality {quality} out of range",
+                    offset=pos + 8,
+                )
             pos += _REGULAR.size
             values = np.frombuffer(data, dtype="<f8", count=n, offset=pos)
             blocks.append(RegularBlock(tag, start_ns, rate, values, Quality(quality)))
@@ -221,8 +246,10 @@ def decode_batch(data: bytes) -> list[Block]:
             q = np.frombuffer(data, dtype=np.uint8, count=n, offset=pos + 16 * n)
             bad = np.flatnonzero(q > max(Quality))
             if len(bad):
-                raise DecodeError(f"block {index} ({tag}): quality {int(q[bad[0]])} is not "
-                                  "0..2", offset=pos + 16 * n + int(bad[0]))
+                raise DecodeError(
+                    f"block {index} ({tag}): quality {int(q[bad[0]])} is not 0..2",
+                    offset=pos + 16 * n + int(bad[0]),
+                )
             blocks.append(ColumnBlock(tag, ts, values, q))
             pos += 17 * n
         else:

@@ -57,7 +57,9 @@ class MqttTransport:
         self.connect_timeout_s = connect_timeout_s
         self.dispatcher = Dispatcher(f"mqtt:{client_id or host}")
         self._client = paho.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean_session,
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=clean_session,
             protocol=MQTTProtocolVersion.MQTTv311,
         )
         if username is not None:
@@ -215,8 +217,9 @@ class MqttTransport:
             if fut is not None and not fut.done():
                 fut.set_result(result)
 
-    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
-                    properties: Any) -> None:
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
         if reason.is_failure:
             self._last_error = f"broker refused the connection: {reason}"
             log.warning("MQTT %s:%d refused connection: %s", self.host, self.port, reason)
@@ -252,31 +255,36 @@ class MqttTransport:
     def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
         self._last_error = "connection failed"
 
-    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
-                       properties: Any) -> None:
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._disconnected_on_loop, str(reason))
 
     def _disconnected_on_loop(self, reason: str) -> None:
         if self._connected and self._started:
-            log.warning("MQTT %s:%d connection lost (%s); reconnecting", self.host, self.port,
-                        reason)
+            log.warning(
+                "MQTT %s:%d connection lost (%s); reconnecting", self.host, self.port, reason
+            )
         self._connected = False
         self._ready.clear()
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         self.dispatcher.push_threadsafe(msg.topic, bytes(msg.payload))
 
-    def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason: Any,
-                    properties: Any) -> None:
+    def _on_publish(
+        self, client: paho.Client, userdata: Any, mid: int, reason: Any, properties: Any
+    ) -> None:
         self._post(mid, None)
 
-    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, codes: Any,
-                      properties: Any) -> None:
+    def _on_subscribe(
+        self, client: paho.Client, userdata: Any, mid: int, codes: Any, properties: Any
+    ) -> None:
         self._post(mid, [int(c.value) for c in codes])
 
-    def _on_unsubscribe(self, client: paho.Client, userdata: Any, mid: int, codes: Any,
-                        properties: Any) -> None:
+    def _on_unsubscribe(
+        self, client: paho.Client, userdata: Any, mid: int, codes: Any, properties: Any
+    ) -> None:
         self._post(mid, None)
 
 

@@ -105,16 +105,18 @@ def parse_topic(topic: str) -> UnsTopic:
     """Parse a UNS topic name; :class:`BadInput` says which part is wrong."""
     if not topic.startswith(PREFIX + "/"):
         raise BadInput(f"topic {topic!r} is not in the UNS: it must start with {PREFIX}/")
-    levels = topic[len(PREFIX) + 1:].split("/")
+    levels = topic[len(PREFIX) + 1 :].split("/")
     depth = ids.EQUIPMENT_DEPTH
     if len(levels) < depth + 1:
-        raise BadInput(f"topic {topic!r} is too short: expected {PREFIX}/<5-segment equipment "
-                       "path>/<tag|event|batch>[/<name>]")
+        raise BadInput(
+            f"topic {topic!r} is too short: expected {PREFIX}/<5-segment equipment "
+            "path>/<tag|event|batch>[/<name>]"
+        )
     try:
         equipment = "/".join(ids.check_segment(s) for s in levels[:depth])
     except BadInput as exc:
         raise BadInput(f"topic {topic!r}: {exc.message}") from None
-    kind_text, rest = levels[depth], levels[depth + 1:]
+    kind_text, rest = levels[depth], levels[depth + 1 :]
     try:
         kind = TopicKind(kind_text)
     except ValueError:

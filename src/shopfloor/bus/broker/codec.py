@@ -76,11 +76,15 @@ def publish_packet(msg: Message, qos: int, pid: int = 0, dup: bool = False) -> b
         wire = msg.wire
         if wire is None:
             topic = msg.topic.encode()
-            wire = msg.wire = b"".join((
-                _BYTE[0x31 if msg.retain else 0x30],
-                encode_length(2 + len(topic) + len(msg.payload)),
-                _U16.pack(len(topic)), topic, msg.payload,
-            ))
+            wire = msg.wire = b"".join(
+                (
+                    _BYTE[0x31 if msg.retain else 0x30],
+                    encode_length(2 + len(topic) + len(msg.payload)),
+                    _U16.pack(len(topic)),
+                    topic,
+                    msg.payload,
+                )
+            )
         return wire
     head = msg.head
     if head is None:
@@ -126,7 +130,7 @@ class Reader:
         if self.pos + n > len(self.data):
             raise self.fail(f"field of {n} bytes runs past the end of the packet")
         self.pos += n
-        return bytes(self.data[self.pos - n:self.pos])
+        return bytes(self.data[self.pos - n : self.pos])
 
     def text(self) -> str:
         start = self.pos
@@ -184,8 +188,9 @@ def parse_connect(body: bytes) -> ConnectPacket:
     password = r.binary() if flags & 0x40 else None
     if r.remaining():
         raise r.fail(f"{r.remaining()} unexpected bytes after the payload")
-    return ConnectPacket(protocol, level, client_id, bool(flags & 0x02), keepalive, will,
-                         username, password)
+    return ConnectPacket(
+        protocol, level, client_id, bool(flags & 0x02), keepalive, will, username, password
+    )
 
 
 def topic_name(raw: bytes) -> str:

@@ -214,7 +214,7 @@ class Connection(asyncio.Protocol):
         p = start + 2 + tlen
         if p > end or (qos and p + 2 > end):
             raise ProtocolViolation(f"PUBLISH topic length {tlen} runs past the packet")
-        raw = data[start + 2:p]
+        raw = data[start + 2 : p]
         topic = self._topics.get(raw)
         if topic is None:
             topic = self._topic(raw)
@@ -286,8 +286,12 @@ class Connection(asyncio.Protocol):
         limit = self.keepalive * 1.5
         idle = self.loop.time() - self._last_rx
         if idle >= limit:
-            log.info("client %s from %s: keep-alive of %ss expired; closing", self.client_id,
-                     self.peer, self.keepalive)
+            log.info(
+                "client %s from %s: keep-alive of %ss expired; closing",
+                self.client_id,
+                self.peer,
+                self.keepalive,
+            )
             self.terminate("keep-alive expired")
         else:
             self._timer = self.loop.call_later(limit - idle, self._check_keepalive)

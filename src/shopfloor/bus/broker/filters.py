@@ -48,11 +48,9 @@ def split_shared(topic_filter: str) -> tuple[str | None, str]:
     """``$share/g/a/b`` -> ("g", "a/b"); a plain filter -> (None, filter). Validates both."""
     if not topic_filter.startswith(SHARE_PREFIX):
         return None, validate_filter(topic_filter)
-    group, sep, inner = topic_filter[len(SHARE_PREFIX):].partition("/")
+    group, sep, inner = topic_filter[len(SHARE_PREFIX) :].partition("/")
     if not sep or not group:
-        raise BadInput(
-            f"shared subscription {topic_filter!r} must read $share/<group>/<filter>"
-        )
+        raise BadInput(f"shared subscription {topic_filter!r} must read $share/<group>/<filter>")
     if "+" in group or "#" in group:
         raise BadInput(f"share group {group!r} must not contain wildcards")
     return group, validate_filter(inner)

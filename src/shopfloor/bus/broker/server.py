@@ -178,8 +178,9 @@ class Broker:
             try:
                 found = self.router.subscribe(session, topic_filter, requested)
             except BadInput as exc:
-                log.info("client %s: refused filter %r: %s", session.client_id, topic_filter,
-                         exc.message)
+                log.info(
+                    "client %s: refused filter %r: %s", session.client_id, topic_filter, exc.message
+                )
                 codes.append(SUBSCRIBE_FAILURE)
                 continue
             codes.append(requested)
@@ -203,8 +204,12 @@ class Broker:
             for topic_filter, qos in item.subscriptions.items():
                 self.router.subscribe(item.session, topic_filter, qos)
         if retained or saved:
-            log.info("broker state loaded from %s: %d retained, %d sessions", path,
-                     len(retained), len(saved))
+            log.info(
+                "broker state loaded from %s: %d retained, %d sessions",
+                path,
+                len(retained),
+                len(saved),
+            )
 
     def _save(self) -> None:
         path = self.state_file

@@ -41,8 +41,17 @@ class Inflight:
 
 class Session:
     __slots__ = (
-        "_next_pid", "_warned", "client_id", "dropped", "inbound_qos2", "inflight", "link",
-        "max_inflight", "max_queued", "persistent", "queue",
+        "_next_pid",
+        "_warned",
+        "client_id",
+        "dropped",
+        "inbound_qos2",
+        "inflight",
+        "link",
+        "max_inflight",
+        "max_queued",
+        "persistent",
+        "queue",
     )
 
     def __init__(
@@ -87,8 +96,11 @@ class Session:
             self.dropped += 1
             if not self._warned:
                 self._warned = True
-                log.warning("session %r: queue full (%d messages), dropping new messages",
-                            self.client_id, self.max_queued)
+                log.warning(
+                    "session %r: queue full (%d messages), dropping new messages",
+                    self.client_id,
+                    self.max_queued,
+                )
             return
         self.queue.append((message, qos))
 
@@ -147,8 +159,13 @@ class Session:
             if self.link is not None:
                 self.link.send(codec.ack(codec.PUBREL, pid))
         else:
-            log.debug("session %r: ack type %d does not fit QoS %s of packet id %d",
-                      self.client_id, packet_type, qos, pid)
+            log.debug(
+                "session %r: ack type %d does not fit QoS %s of packet id %d",
+                self.client_id,
+                packet_type,
+                qos,
+                pid,
+            )
 
     def detach(self) -> None:
         """The client is gone; QoS 0 messages waiting for its socket are dropped."""

@@ -51,8 +51,9 @@ def save_state(
                 "client_id": s.client_id,
                 "subscriptions": subs,
                 "queue": [[*_msg(m), q] for m, q in s.queue if q > 0],
-                "inflight": [[pid, *_msg(e.message), e.qos, e.released]
-                             for pid, e in s.inflight.items()],
+                "inflight": [
+                    [pid, *_msg(e.message), e.qos, e.released] for pid, e in s.inflight.items()
+                ],
                 "inbound_qos2": sorted(s.inbound_qos2),
             }
             for s, subs in sessions
@@ -74,8 +75,9 @@ def load_state(
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         if doc.get("version") != STATE_VERSION:
-            raise BusError(f"broker state {path} has version {doc.get('version')!r}, "
-                           f"expected {STATE_VERSION}")
+            raise BusError(
+                f"broker state {path} has version {doc.get('version')!r}, expected {STATE_VERSION}"
+            )
         retained = [_unmsg(row) for row in doc["retained"]]
         sessions: list[SavedSession] = []
         for item in doc["sessions"]:

@@ -1,7 +1,7 @@
 """Run the embedded broker on its own event loop in a background thread, for sync callers.
 
-    with BrokerThread() as broker:
-        client.connect("127.0.0.1", broker.port)
+with BrokerThread() as broker:
+    client.connect("127.0.0.1", broker.port)
 """
 
 from __future__ import annotations
@@ -80,7 +80,9 @@ class BrokerThread:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.stop()

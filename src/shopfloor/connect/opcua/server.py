@@ -30,8 +30,8 @@ from shopfloor.plant.model import Plant
 from shopfloor.service import Health
 from shopfloor.sim.outlet import PlantControl, TagBlock, TagValue
 
-from .address_space import build_address_space
 from . import deadband
+from .address_space import build_address_space
 from .config import OpcUaServerConfig
 from .events import EventPublisher
 from .nodeids import application_uri
