@@ -108,6 +108,12 @@ class PlantModel:
                     self.world, p, self.pool, self.book, self.transport, tenders.get(path)
                 )
         self.assets = {path: self.assets[path] for path in params.equipment}  # plant order
+        for line_path, ln in plant.lines():
+            meter = self.assets.get(plant.resolve(ln.energy_meter)) if ln.energy_meter else None
+            if isinstance(meter, Instrument):
+                meter.line_trackers = [
+                    a.tracker for a in self.assets.values() if a.p.line == line_path
+                ]
         for a in self.assets.values():
             a.start()
         if orders == "own":
@@ -145,6 +151,9 @@ class PlantModel:
             truth = self.world.truth
             for a in self.assets.values():
                 a.tracker.finish(end_ns)
+            for a in self.assets.values():
+                if isinstance(a, Instrument):
+                    a.line_reading(end_ns)
             truth.end_ns = end_ns
             for ln in truth.lines.values():
                 eqs = [t for t in truth.equipment.values() if t.line == ln.path]

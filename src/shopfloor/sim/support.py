@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import simpy
 
+from shopfloor.events import EventKind
 from shopfloor.plant.states import PackMLState as S
 from shopfloor.sim.asset import Asset, Proc
 from shopfloor.sim.resolve import EquipmentParams
 from shopfloor.sim.rng import lognormal, stream
+from shopfloor.sim.tracker import StateTracker
 from shopfloor.sim.world import World
 
 
@@ -60,10 +62,39 @@ class Tender(Asset):
 
 
 class Instrument(Asset):
-    """Meters and sensors: they measure around the clock (Execute) and take no commands."""
+    """Meters and sensors: they measure around the clock (Execute) and take no commands.
+
+    A line's main energy meter (``line.energy_meter``) is given the trackers of its line's
+    equipment (:attr:`line_trackers`); with an outlet it then emits an ``energy`` event at the
+    start, every ``sim.energy_event_s`` and at the end (:meth:`line_reading`), carrying its own
+    reading (``kwh``, ``kw``) like every metered equipment plus the line's cumulative import
+    (``line_kwh``) and power (``line_kw``): the line's energy includes equipment without meters
+    of their own (manual benches, AGVs), so events alone give energy per unit of the line.
+    """
 
     commandable = False
+    line_trackers: list[StateTracker] | None = None
 
     def main(self) -> Proc:
         self.set_state(S.EXECUTE, "measuring")
-        yield from ()
+        if self.line_trackers is None or not self.world.emitter.active:
+            return
+        every = self.world.params.sim.energy_event_s
+        while True:
+            self.line_reading(self.world.now_ns())
+            yield self.env.timeout(every)
+
+    def line_reading(self, ts_ns: int) -> None:
+        """Emit the meter's reading of its line (a no-op unless it is a line's main meter)."""
+        if self.line_trackers is None:
+            return
+        self.world.emitter.emit(
+            EventKind.ENERGY,
+            self.path,
+            ts_ns,
+            kwh=self.tracker.kwh_at(ts_ns),
+            kw=self.tracker.power_kw,
+            line=self.p.line,
+            line_kwh=sum(t.kwh_at(ts_ns) for t in self.line_trackers),
+            line_kw=sum(t.power_kw for t in self.line_trackers),
+        )
