@@ -1,0 +1,173 @@
+"""``shopfloor pdm``: evaluate, train and score predictive-maintenance models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from shopfloor.maintenance.catalogue import DEFAULT_RUL_MODEL, RUL_MODELS
+from shopfloor.maintenance.errors import DataError
+
+if TYPE_CHECKING:
+    from shopfloor.maintenance.data import RunData
+    from shopfloor.maintenance.registry import Registry
+
+app = typer.Typer(no_args_is_help=True)
+
+_MODEL_HELP = "RUL model: " + "; ".join(f"{k} = {v[1]}" for k, v in RUL_MODELS.items())
+
+
+def _emit(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for key, value in result.items():
+        if isinstance(value, list) and len(value) > 8:
+            value = f"[{len(value)} values]"
+        typer.echo(f"{key}: {value}")
+
+
+def _registry(path: Path | None) -> Registry:
+    from shopfloor.maintenance.registry import Registry
+
+    if path is not None:
+        return Registry(path)
+    from shopfloor.config import settings
+
+    return Registry(settings().data_dir / "models")
+
+
+def _settings_list(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
+def read_runs(
+    path: Path, fmt: str, unit: str, time: str, settings: str, rul: str | None
+) -> RunData:
+    """Run data from a C-MAPSS file or a long CSV/Parquet table."""
+    from shopfloor.maintenance.data import read_cmapss, read_long
+
+    if fmt == "cmapss":
+        return read_cmapss(path)
+    if fmt == "long":
+        return read_long(path, unit=unit, time=time, settings=_settings_list(settings), rul=rul)
+    raise DataError(f"--format must be 'cmapss' or 'long', got {fmt!r}")
+
+
+_FORMAT = typer.Option("cmapss", "--format", help="cmapss (NASA text) or long (CSV/Parquet).")
+_UNIT = typer.Option("unit", "--unit-col", help="Long format: the unit id column.")
+_TIME = typer.Option("time", "--time-col", help="Long format: the time (cycle) column.")
+_SETTINGS = typer.Option("", "--settings", help="Long format: operating-setting columns, a,b,c.")
+_RUL = typer.Option(None, "--rul-col", help="Long format: RUL column (else: run to failure).")
+_JSON = typer.Option(False, "--json", help="Print one JSON object.")
+_REGISTRY = typer.Option(None, "--registry", help="Registry folder (default <data_dir>/models).")
+
+
+@app.command("evaluate")
+def evaluate(
+    train: Path = typer.Option(..., "--train", help="C-MAPSS training file (run to failure)."),
+    test: Path = typer.Option(..., "--test", help="C-MAPSS test file (truncated runs)."),
+    rul: Path = typer.Option(..., "--rul", help="C-MAPSS RUL file: true RUL per test unit."),
+    model: str = typer.Option(DEFAULT_RUL_MODEL, "--model", help=_MODEL_HELP),
+    seed: int = typer.Option(0, "--seed", help="Random seed (folds, trees, networks)."),
+    cap: float = typer.Option(125.0, "--cap", help="Cap of the piece-wise linear RUL target."),
+    jobs: int = typer.Option(1, "--jobs", min=1, max=2, help="Threads for training."),
+    as_json: bool = _JSON,
+) -> None:
+    """Train on --train, predict RUL at the last cycle of each --test unit, score vs --rul."""
+    from shopfloor.maintenance.evaluate import evaluate_cmapss_files
+
+    _emit(
+        evaluate_cmapss_files(train, test, rul, model=model, seed=seed, cap=cap, n_jobs=jobs),
+        as_json,
+    )
+
+
+@app.command("classify-eval")
+def classify_eval(
+    data: Path = typer.Option(..., "--data", help="AI4I-style process CSV (or Parquet)."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Stratified folds."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    as_json: bool = _JSON,
+) -> None:
+    """Stratified k-fold accuracy, precision, recall, F1 and ROC AUC of the failure class."""
+    from shopfloor.maintenance.classify import cross_validate
+    from shopfloor.maintenance.process import read_process_csv
+
+    _emit(cross_validate(read_process_csv(data), folds=folds, seed=seed), as_json)
+
+
+@app.command("train")
+def train(
+    data: Path = typer.Option(..., "--data", help="Training data file."),
+    name: str = typer.Option(..., "--name", help="Registry name of the model ([a-z0-9_-])."),
+    task: str = typer.Option("rul", "--task", help="rul (run-to-failure) or failure (AI4I)."),
+    model: str = typer.Option(DEFAULT_RUL_MODEL, "--model", help=_MODEL_HELP),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    cap: float = typer.Option(125.0, "--cap", help="RUL target cap."),
+    fmt: str = _FORMAT,
+    unit: str = _UNIT,
+    time: str = _TIME,
+    settings: str = _SETTINGS,
+    rul: str | None = _RUL,
+    registry: Path | None = _REGISTRY,
+    as_json: bool = _JSON,
+) -> None:
+    """Train a model and store it as the next version of --name in the registry."""
+    from shopfloor.maintenance.service import train_failure, train_rul
+
+    reg = _registry(registry)
+    if task == "rul":
+        runs = read_runs(data, fmt, unit, time, settings, rul)
+        manifest = train_rul(reg, name, runs, model=model, seed=seed, cap=cap)
+    elif task == "failure":
+        from shopfloor.maintenance.process import read_process_csv
+
+        manifest = train_failure(reg, name, read_process_csv(data), seed=seed)
+    else:
+        raise DataError(f"--task must be 'rul' or 'failure', got {task!r}")
+    _emit({"name": manifest.name, "version": manifest.version, **manifest.metrics}, as_json)
+
+
+@app.command("score")
+def score(
+    data: Path = typer.Option(..., "--data", help="Data to score (same columns as training)."),
+    name: str = typer.Option(..., "--name", help="Registry name of the model."),
+    version: int | None = typer.Option(None, "--version", help="Version (default: latest)."),
+    fmt: str = _FORMAT,
+    unit: str = _UNIT,
+    time: str = _TIME,
+    settings: str = _SETTINGS,
+    registry: Path | None = _REGISTRY,
+    as_json: bool = _JSON,
+) -> None:
+    """Score data with a registered model: RUL per unit, or failure probability per row."""
+    from shopfloor.maintenance.service import score_failure, score_rul
+
+    reg = _registry(registry)
+    manifest = reg.manifest(name, version)
+    if manifest.kind == "rul":
+        runs = read_runs(data, fmt, unit, time, settings, None)
+        result = score_rul(reg, name, runs, version=version)
+    else:
+        from shopfloor.maintenance.process import read_process_csv
+
+        result = score_failure(reg, name, read_process_csv(data), version=version)
+    _emit(result, as_json)
+
+
+@app.command("models")
+def models(registry: Path | None = _REGISTRY, as_json: bool = _JSON) -> None:
+    """List registered models with their versions and metrics."""
+    reg = _registry(registry)
+    out = {
+        n: [
+            {"version": m.version, "kind": m.kind, "model": m.model, "created": m.created}
+            for m in (reg.manifest(n, v) for v in reg.versions(n))
+        ]
+        for n in reg.names()
+    }
+    _emit({"models": out}, as_json)
