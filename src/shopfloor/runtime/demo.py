@@ -1,40 +1,171 @@
 """``shopfloor demo``: the platform in one process against the virtual plant.
 
-Today it serves the virtual plant (OPC UA, Sparkplug B over the embedded MQTT broker, Modbus
-TCP) on the ports from the settings; the platform services plug into the same runtime.
+It serves the virtual plant (OPC UA, Sparkplug B over the embedded MQTT broker, Modbus TCP) on
+the ports from the settings, opens the stores under ``Settings().data_dir`` (MES, historian,
+users and audit), reads the plant's OPC UA server with the OPC UA connector into the API's live
+values and event log, and serves the API and dashboard on ``--host``/``--port``. At start it
+prints the dashboard URL and a freshly generated admin credential (there is no default
+password). The platform services plug into the same runtime.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import typer
 
-from shopfloor.config import load_settings
+from shopfloor.api import ApiContext, ApiServer, EventLog, Extension, LiveValues
+from shopfloor.auth.db import default_url as auth_url
+from shopfloor.auth.store import AuthStore, Credential, open_auth
+from shopfloor.config import Settings, load_settings
+from shopfloor.connect.opcua.client_config import OpcUaClientConfig
+from shopfloor.connect.opcua.connector import OpcUaConnector
+from shopfloor.connect.status import ConnectorStatus
+from shopfloor.historian import Historian, open_store
+from shopfloor.mes import MesService, open_mes
+from shopfloor.mes.db import default_url as mes_url
 from shopfloor.plant.loader import load_plant
-from shopfloor.runtime.virtual import VirtualPlantSetup, serve
+from shopfloor.runtime.virtual import VirtualPlantRuntime, VirtualPlantSetup, build
+from shopfloor.service import Health
+
+HISTORIAN_FILE = "historian.duckdb"
+
+
+class _Stores:
+    """Closes the stores last (it starts first, so the runtime stops it last)."""
+
+    name = "stores"
+
+    def __init__(self, auth: AuthStore, mes: MesService, historian: Historian) -> None:
+        self.auth, self.mes, self.historian = auth, mes, historian
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        self.mes.close()
+        self.historian.close()
+        self.auth.close()
+
+    def health(self) -> Health:
+        return Health(True, f"historian {self.historian.url}")
+
+
+class _OpcUaFeed:
+    """The OPC UA connector on the plant's OPC UA server, made at start (when its port is
+    known), delivering to the API's live values and event log."""
+
+    name = "opcua-client"
+
+    def __init__(self, rt: VirtualPlantRuntime, ctx: ApiContext) -> None:
+        self.rt, self.ctx = rt, ctx
+        self.connector: OpcUaConnector | None = None
+
+    async def start(self) -> None:
+        if self.rt.opcua is None:
+            return
+        config = OpcUaClientConfig(self.rt.opcua.endpoint)
+        self.connector = OpcUaConnector(
+            self.ctx.plant, config, self.ctx.live, clock=self.ctx.clock, status=self.ctx.status
+        )
+        await self.connector.start()
+
+    async def stop(self) -> None:
+        if self.connector is not None:
+            await self.connector.stop()
+
+    def health(self) -> Health:
+        return self.connector.health() if self.connector else Health(True, "no OPC UA equipment")
+
+
+class _Announce:
+    name = "announce"
+
+    def __init__(self, rt: VirtualPlantRuntime, api: ApiServer, credential: Credential) -> None:
+        self.rt, self.api, self.credential = rt, api, credential
+
+    async def start(self) -> None:
+        p = self.rt.plant
+        typer.echo(f"shopfloor demo: plant {p.plant.name!r} running at speed {p.speed:g}")
+        typer.echo(f"  dashboard {self.api.url}/")
+        typer.echo(f"  API       {self.api.url}/api/v1  (OpenAPI {self.api.url}/openapi.json)")
+        for proto, url in self.rt.endpoints().items():
+            typer.echo(f"  {proto:9s} {url}")
+        typer.echo(
+            f"  admin     user {self.credential.username!r} "
+            f"password {self.credential.password!r} (new at every start)"
+        )
+        typer.echo("press Ctrl-C to stop")
+
+    async def stop(self) -> None:
+        return None
+
+    def health(self) -> Health:
+        return Health(True)
+
+
+def compose(
+    s: Settings, extensions: Sequence[Extension] = ()
+) -> tuple[VirtualPlantRuntime, ApiServer, Credential]:
+    """The demo's runtime: virtual plant and servers, stores, OPC UA feed, API."""
+    plant = load_plant(s.plant)
+    rt = build(
+        VirtualPlantSetup(
+            plant=plant,
+            seed=s.seed,
+            speed=s.speed,
+            start=s.sim_start,
+            host=s.host,
+            opcua_port=s.opcua_port,
+            modbus_port=s.modbus_port,
+            mqtt_url=s.broker_url,
+            mqtt_port=s.mqtt_port,
+            pki_dir=s.pki_dir or s.data_dir / "pki",
+        )
+    )
+    clock = rt.plant
+    auth = open_auth(auth_url(s))
+    credential = auth.first_admin()
+    mes = open_mes(mes_url(s), plant=plant, clock=clock)
+    historian = open_store(s.data_dir / HISTORIAN_FILE)
+    historian.registry.register_plant(plant)
+    events = EventLog()
+    ctx = ApiContext(
+        plant=plant,
+        auth=auth,
+        live=LiveValues(events),
+        clock=clock,
+        historian=historian,
+        mes=mes,
+        events=events,
+        status=ConnectorStatus(clock),
+        health=rt.runtime.health,
+    )
+    api = ApiServer(ctx, host=s.host, port=s.api_port, extensions=extensions)
+    services = rt.runtime.services
+    rt.runtime.services = [
+        _Stores(auth, mes, historian),
+        *services,
+        _OpcUaFeed(rt, ctx),
+        api,
+        _Announce(rt, api, credential),
+    ]
+    return rt, api, credential
 
 
 def demo_command(
     plant: str = typer.Option(None, "--plant", help="Example plant name or plant YAML file."),
     host: str = typer.Option(None, "--host", help="Address the servers bind to."),
+    port: int = typer.Option(None, "--port", help="API and dashboard port (0 = any free)."),
     speed: float = typer.Option(None, "--speed", help="Virtual seconds per wall second."),
 ) -> None:
-    """Run the whole platform against the virtual plant and print where each endpoint listens."""
+    """Run the whole platform against the virtual plant; print the dashboard URL and the
+    first admin credential."""
     overrides = {
-        k: v for k, v in dict(plant=plant, host=host, speed=speed).items() if v is not None
+        k: v
+        for k, v in dict(plant=plant, host=host, api_port=port, speed=speed).items()
+        if v is not None
     }
-    s = load_settings(**overrides)
-    setup = VirtualPlantSetup(
-        plant=load_plant(s.plant),
-        seed=s.seed,
-        speed=s.speed,
-        start=s.sim_start,
-        host=s.host,
-        opcua_port=s.opcua_port,
-        modbus_port=s.modbus_port,
-        mqtt_url=s.broker_url,
-        mqtt_port=s.mqtt_port,
-        pki_dir=s.pki_dir or s.data_dir / "pki",
-    )
-    asyncio.run(serve(setup))
+    rt, _api, _cred = compose(load_settings(**overrides))
+    asyncio.run(rt.runtime.run_until_stopped())

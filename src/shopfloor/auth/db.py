@@ -1,0 +1,118 @@
+"""The auth database: engine, tables, and the triggers that make the audit log append-only.
+
+SQLite by default (``<data_dir>/auth.sqlite``), PostgreSQL through a ``postgresql://`` URL. Every
+table is named ``auth_*``, so the auth store can share a database with MES. :func:`create_schema`
+creates what is missing and installs, on both backends, triggers that refuse any ``UPDATE`` or
+``DELETE`` of ``auth_audit`` rows: no code path can rewrite history, not even by hand in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shopfloor.auth.errors import AuthError
+from shopfloor.auth.models import AuthBase
+from shopfloor.config import Settings
+from shopfloor.errors import BadInput
+
+DB_FILE = "auth.sqlite"
+APPEND_ONLY = "the audit log is append-only"
+
+_SQLITE_TRIGGERS = [
+    f"""CREATE TRIGGER IF NOT EXISTS auth_audit_no_{op.lower()} BEFORE {op} ON auth_audit
+    BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END"""
+    for op in ("UPDATE", "DELETE")
+]
+_PG_TRIGGERS = [
+    f"""CREATE OR REPLACE FUNCTION auth_audit_append_only() RETURNS trigger AS $$
+    BEGIN RAISE EXCEPTION '{APPEND_ONLY}'; END; $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS auth_audit_append_only ON auth_audit",
+    """CREATE TRIGGER auth_audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON auth_audit
+    FOR EACH STATEMENT EXECUTE FUNCTION auth_audit_append_only()""",
+]
+
+
+def default_url(cfg: Settings) -> str:
+    """``sqlite:///<data_dir>/auth.sqlite``."""
+    return f"sqlite:///{(Path(cfg.data_dir) / DB_FILE).as_posix()}"
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # SQLAlchemy, not the driver, begins transactions
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; a bad URL or a missing driver is :class:`BadInput` naming it."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise BadInput(f"auth database {url!r} is not a database URL: {exc}") from None
+    backend = parsed.get_backend_name()
+    if backend not in {"sqlite", "postgresql"}:
+        raise BadInput(f"auth database {url!r}: use sqlite or postgresql, not {backend!r}")
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise BadInput(f"auth database {url!r}: give a file (an in-memory database is not shared)")
+    if backend == "sqlite":
+        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(parsed, pool_pre_ping=backend == "postgresql")
+    except (NoSuchModuleError, ImportError) as exc:
+        raise BadInput(f"auth database {url!r}: no driver for {parsed.drivername}: {exc}") from None
+    if backend == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the missing tables and (re)install the append-only triggers of the audit log."""
+    try:
+        with engine.begin() as conn:
+            AuthBase.metadata.create_all(conn)
+            statements = _PG_TRIGGERS if engine.dialect.name == "postgresql" else _SQLITE_TRIGGERS
+            for statement in statements:
+                conn.execute(text(statement))
+    except OperationalError as exc:
+        raise AuthError(
+            f"cannot open the auth database {engine.url.render_as_string()}: {exc.orig}"
+        ) from None
+
+
+class Database:
+    """Sessions on one engine; :meth:`tx` is one transaction, committed when the block ends."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def tx(self) -> Iterator[Session]:
+        session = self._sessions()
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
