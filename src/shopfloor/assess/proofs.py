@@ -1,0 +1,141 @@
+"""Live proof that a platform feature works on this plant, from what the assessment observed.
+
+A feature is **live** when its proof holds in the current window (events of the right kinds or
+equipment classes crossed the platform, a KPI was computed, a device answered the
+interconnection test, a model is in the registry, a schedule was solved...), **available**
+when its package is installed but this assessment saw no proof, and **missing** when the
+platform does not have it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from shopfloor.assess.catalog import Feature
+from shopfloor.assess.periods import PeriodResult
+from shopfloor.clock import from_ns
+from shopfloor.errors import ShopfloorError
+from shopfloor.plant.model import Plant
+
+LIVE, AVAILABLE, MISSING = "live", "available", "missing"
+SCHEDULE_ORDERS = 8
+
+
+@dataclass(frozen=True)
+class Proof:
+    status: str
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"status": self.status, "detail": self.detail}
+
+
+@dataclass
+class EvidenceContext:
+    """What an assessment observed, for proofs to look at."""
+
+    plant: Plant
+    current: PeriodResult
+    kpis: Mapping[str, Mapping[str, float | None]]
+    probe_ok: int | None = None
+    probe_total: int | None = None
+    models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    mes_applied: int | None = None
+    _cache: dict[str, Proof] = field(default_factory=dict)
+
+
+def _events(ctx: EvidenceContext, spec: Mapping[str, Any]) -> Proof:
+    cur = ctx.current
+    if spec.get("classes"):
+        n = sum(cur.event_classes.get(c, 0) for c in spec["classes"])
+        what = "events from " + ", ".join(spec["classes"])
+    elif spec.get("kinds"):
+        n = sum(cur.event_kinds.get(k, 0) for k in spec["kinds"])
+        what = ", ".join(spec["kinds"]) + " events"
+    else:
+        n, what = cur.events, "machine events"
+    if n > 0:
+        return Proof(LIVE, f"{n} {what} in the current window")
+    return Proof(AVAILABLE, f"no {what} in the current window")
+
+
+def _kpi(ctx: EvidenceContext, key: str) -> Proof:
+    scopes = [s for s, k in ctx.kpis.items() if k.get(key) is not None and s != "plant"]
+    if scopes:
+        v = ctx.kpis.get("plant", {}).get(key)
+        shown = "" if v is None else f" (plant {v:.4g})"
+        return Proof(LIVE, f"{key} computed from events for {len(scopes)} line(s){shown}")
+    return Proof(AVAILABLE, f"{key} could not be computed in the current window")
+
+
+def _schedule(ctx: EvidenceContext) -> Proof:
+    from shopfloor.schedule import OrderRecord, problem_from_orders, solve
+
+    rep = ctx.current.report
+    orders = []
+    for oid, info in list(rep.order_info.items())[:SCHEDULE_ORDERS]:
+        if info.product is None:
+            continue
+        qty = max(1, rep.orders[oid].pq)
+        orders.append(OrderRecord(oid, info.product, qty, from_ns(info.first_ns)))
+    if not orders:
+        return Proof(AVAILABLE, "no orders in the current window to schedule")
+    origin = from_ns(ctx.current.start_ns)
+    try:
+        pp = problem_from_orders(orders, ctx.plant, origin, horizon=timedelta(days=14))
+        res = solve(pp.problem, "rules", time_limit=2.0)
+    except ShopfloorError as exc:
+        return Proof(AVAILABLE, f"scheduling the window's orders failed: {exc.message}")
+    span_h = res.schedule.makespan / 3600
+    return Proof(
+        LIVE,
+        f"{len(orders)} orders of the current window scheduled on "
+        f"{len(pp.problem.machines)} work units, makespan {span_h:.1f} h (checked feasible)",
+    )
+
+
+def prove(feature: Feature, ctx: EvidenceContext) -> Proof:
+    cached = ctx._cache.get(feature.id)
+    if cached is not None:
+        return cached
+    proof = _prove(feature, ctx)
+    ctx._cache[feature.id] = proof
+    return proof
+
+
+def _prove(feature: Feature, ctx: EvidenceContext) -> Proof:
+    if importlib.util.find_spec(feature.module) is None:
+        return Proof(MISSING, f"package {feature.module} is not installed")
+    spec = feature.proof or {}
+    kind = spec.get("kind")
+    if kind == "events":
+        return _events(ctx, spec)
+    if kind == "kpi":
+        return _kpi(ctx, str(spec["key"]))
+    if kind == "probe":
+        if not ctx.probe_total:
+            return Proof(AVAILABLE, "no interconnection test in this assessment")
+        status = LIVE if ctx.probe_ok else AVAILABLE
+        return Proof(status, f"{ctx.probe_ok} of {ctx.probe_total} device connections passed")
+    if kind == "twin":
+        if ctx.current.synthetic:
+            return Proof(LIVE, f"twin ran the periods: {ctx.current.events} events")
+        return Proof(AVAILABLE, "recorded windows: the twin was not run")
+    if kind == "models":
+        if ctx.models:
+            return Proof(LIVE, f"{len(ctx.models)} equipment with a live model")
+        return Proof(AVAILABLE, "no model in the model registry")
+    if kind == "mes":
+        if ctx.mes_applied:
+            return Proof(LIVE, f"{ctx.mes_applied} events applied by MES")
+        return Proof(AVAILABLE, "MES did not run in this assessment")
+    if kind == "serials":
+        n = ctx.current.serials
+        return Proof(LIVE, f"{n} serials traced") if n else Proof(AVAILABLE, "no serials")
+    if kind == "schedule":
+        return _schedule(ctx)
+    return Proof(AVAILABLE, f"{feature.module} is installed (no live proof defined)")
