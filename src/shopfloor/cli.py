@@ -30,12 +30,27 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("pdm", "shopfloor.maintenance.cli", "Predictive maintenance: evaluate, train, score."),
     ("mes", "shopfloor.mes.cli", "ISA-95 operations: orders, dispatch, material, quality, alarms."),
     ("schedule", "shopfloor.schedule.cli", "Scheduling: solve job-shop instances, Gantt charts."),
+    ("erp", "shopfloor.erp.cli", "ERP integration: B2MML import and export."),
+    ("user", "shopfloor.auth.cli", "Users, passwords and API tokens."),
 ]
 
 #: Single commands: (name, module, function name, help).
 COMMANDS: list[tuple[str, str, str, str]] = [
     ("demo", "shopfloor.runtime.demo", "demo_command", "Run the platform on the virtual plant."),
     ("trace", "shopfloor.mes.cli", "trace_command", "Genealogy of a serial or lot."),
+    ("query", "shopfloor.historian.cli", "query_command", "Query the historian."),
+    (
+        "run",
+        "shopfloor.runtime.run",
+        "run_command",
+        "Simulation + MES + KPIs in virtual time, one process.",
+    ),
+    (
+        "assess",
+        "shopfloor.assess.cli",
+        "assess_command",
+        "Maturity self-assessment and MIIT evidence pack.",
+    ),
 ]
 
 #: Commands added to a group that lives in a package which must not know them (``sim`` knows

@@ -19,6 +19,8 @@ BENCH_MODULES: list[str] = [
     "shopfloor.mes.bench",
     "shopfloor.runtime.bench_serve",
     "shopfloor.historian.bench",
+    "shopfloor.api.bench",
+    "shopfloor.maintenance.bench",
 ]
 
 for _module in BENCH_MODULES:
