@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -65,7 +66,9 @@ class Mosquitto:
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
             f"persistence true\npersistence_location {self.workdir}/\n"
             "max_queued_messages 1000000\nmax_inflight_messages 0\n"
-            "log_type error\n"
+            "log_type error\n" + ("user root\n" if os.geteuid() == 0 else "")
+            # run as root, Mosquitto drops to the ``mosquitto`` user, which cannot write its
+            # persistence file into a root-owned tmp dir: stay root so sessions survive restarts
         )
         self.proc = subprocess.Popen(
             [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

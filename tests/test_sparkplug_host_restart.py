@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,32 +9,13 @@ from pathlib import Path
 import pytest
 
 from shopfloor.events import EventKind, MachineEvent
-from tests.conftest import Mosquitto, wait_port
+from tests.conftest import Mosquitto
 from tests.test_sparkplug_host import M1, M2, online, running, until
-
-
-class KeepingMosquitto(Mosquitto):
-    """Mosquitto that really keeps sessions across a restart: run as root, it drops to the
-    ``mosquitto`` user, which cannot write its persistence file into a root-owned tmp_path, so
-    ``user root`` keeps it where it can."""
-
-    def start(self) -> None:
-        super().start()
-        if os.geteuid() != 0:
-            return
-        conf = self.workdir / "mosquitto.conf"
-        self.stop()
-        conf.write_text(conf.read_text() + "user root\n")
-        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        self.proc = subprocess.Popen(
-            [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_port(self.port)
 
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    b = KeepingMosquitto(tmp_path)
+    b = Mosquitto(tmp_path)
     b.start()
     try:
         yield b
