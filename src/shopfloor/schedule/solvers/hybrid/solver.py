@@ -1,8 +1,9 @@
 """``default``: the best dispatching rule, then the strongest improvement the problem allows.
 
 Classic job shops: CP-SAT on the whole model, warm-started from the rule, for a short first
-phase (it proves a lower bound and closes small instances outright), then tabu search for the
-rest of the time, one search per thread (:mod:`~shopfloor.schedule.solvers.tabu.parallel`).
+phase (it proves a lower bound and closes small instances outright), then the compiled tabu
+search for the rest of the time, one search per thread, sharing their best
+(:mod:`~shopfloor.schedule.solvers.tabu.threads`).
 Every other problem (flexible, setups, downtime, frozen operations, other objectives) goes to the
 large-neighbourhood search (:mod:`~shopfloor.schedule.solvers.lns`).
 """
@@ -17,7 +18,7 @@ from shopfloor.schedule.solvers.cpsat import CpsatRun, add_hint, build
 from shopfloor.schedule.solvers.cpsat.solver import result
 from shopfloor.schedule.solvers.rules import best_rule
 from shopfloor.schedule.solvers.tabu import JobShopGraph
-from shopfloor.schedule.solvers.tabu.parallel import parallel_tabu
+from shopfloor.schedule.solvers.tabu.threads import CompiledTabu, warm_up
 
 RULES_SHARE = 0.1
 #: Share of the time limit for CP-SAT on the whole model before the tabu search.
@@ -28,6 +29,7 @@ def solve(problem: Problem, options: SolveOptions) -> SolveResult:
     deadline = Deadline(options.time_limit)
     if not problem.is_classic:
         return lns.solve(problem, options, name="default", deadline=deadline)
+    warm_up()  # compiles while the rules (and CP-SAT) run
     sched, _value, rule = best_rule(problem, deadline=Deadline(options.time_limit * RULES_SHARE))
     if options.hint is not None and options.hint.makespan < sched.makespan:
         sched, _value, rule = options.hint, options.hint.makespan, "hint"
@@ -58,8 +60,7 @@ def solve(problem: Problem, options: SolveOptions) -> SolveResult:
             phase="cpsat",
         )
     graph = JobShopGraph(problem)
-    best = parallel_tabu(
-        graph,
+    best = CompiledTabu(graph).search(
         graph.sequences(sched),
         workers=options.threads,
         deadline=deadline,

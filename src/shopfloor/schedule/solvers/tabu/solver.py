@@ -1,4 +1,5 @@
-"""``tabu``: the best dispatching rule, then tabu search for the rest of the time limit.
+"""``tabu``: the best dispatching rule, then the compiled tabu search (one per thread) for the
+rest of the time limit.
 
 Only for classic job shops (:attr:`~shopfloor.schedule.model.Problem.is_classic`): one machine
 per operation, makespan objective, no setups, downtime or frozen operations.
@@ -13,7 +14,7 @@ from shopfloor.schedule.options import Deadline, SolveOptions
 from shopfloor.schedule.schedule import SolveResult
 from shopfloor.schedule.solvers.rules import best_rule
 from shopfloor.schedule.solvers.tabu.graph import JobShopGraph
-from shopfloor.schedule.solvers.tabu.search import TabuSearch
+from shopfloor.schedule.solvers.tabu.threads import CompiledTabu, warm_up
 
 RULES_SHARE = 0.1
 
@@ -30,14 +31,20 @@ def require_classic(problem: Problem, solver: str) -> None:
 def solve(problem: Problem, options: SolveOptions) -> SolveResult:
     require_classic(problem, "tabu")
     deadline = Deadline(options.time_limit)
+    warm_up()  # compiles while the rules run
     sched, _value, rule = best_rule(problem, deadline=Deadline(options.time_limit * RULES_SHARE))
     if options.hint is not None and options.hint.makespan < sched.makespan:
         sched, rule = options.hint, "hint"
     graph = JobShopGraph(problem)
-    search = TabuSearch(graph, graph.sequences(sched), seed=options.seed)
     lb = makespan_lower_bound(problem)
-    search.run(deadline.passed, lower_bound=lb)
-    ev = graph.evaluate(search.best_seq)
+    best = CompiledTabu(graph).search(
+        graph.sequences(sched),
+        workers=options.threads,
+        deadline=deadline,
+        seed=options.seed,
+        lower_bound=lb,
+    )
+    ev = graph.evaluate(best.seq)
     assert ev is not None
     value = problem.objective.makespan * ev.makespan
     bound = problem.objective.makespan * lb
@@ -48,5 +55,5 @@ def solve(problem: Problem, options: SolveOptions) -> SolveResult:
         status="optimal" if bound >= value else "feasible",
         solver="tabu",
         wall_s=deadline.elapsed(),
-        stats={"start": rule, "iterations": search.iterations},
+        stats={"start": rule, "iterations": best.iterations},
     )
