@@ -38,6 +38,10 @@ async def test_errors_have_one_shape_and_requests_have_ids(
     r = await client.get(f"{API}/nothing-here", headers=viewer | {"X-Request-ID": "req-42.a"})
     assert_error(r, 404, "http.not_found")
     assert r.headers["x-request-id"] == "req-42.a"
+    for _ in range(500):  # the access line is logged once the answer is sent: wait for it
+        if any("request_id=req-42.a" in m for m in caplog.messages):
+            break
+        await asyncio.sleep(0.02)
     assert any("request_id=req-42.a" in m for m in caplog.messages)
     r = await client.get(f"{API}/plant/equipment", params={"limit": 0}, headers=viewer)
     body = assert_error(r, 422, "input.validation")

@@ -123,3 +123,24 @@ async def test_plant_under_asyncio_obeys_hold_and_unhold() -> None:
     finally:
         await plant.stop()
     assert plant.truth().problems() == []
+
+
+def test_caught_up_plant_sleeps_until_its_next_event() -> None:
+    """Once stepped to the wall clock the loop waits (it used to spin: simpy leaves its spent
+    stop event queued at the current instant, so the next event always looked due now)."""
+    wall = [100.0]
+    plant = VirtualPlant("demo", seed=1, speed=1.0, wall=lambda: wall[0])
+    plant.attach(Recorder(values=False))
+    plant._begin()
+    waits = []
+    for _ in range(30):  # 3 s of wall time in 0.1 s steps, each stepped until caught up
+        wall[0] += 0.1
+        wait = plant.step()
+        for _catch_up in range(100):  # bounded: a spinning loop would never stop returning 0
+            if wait > 0.0:
+                break
+            wait = plant.step()
+        waits.append(wait)
+        assert plant.model.now_s == plant.virtual_s()
+    assert all(0.0 < w <= 0.1 for w in waits)
+    assert plant.model.sampler is not None and plant.model.sampler.values_emitted > 0

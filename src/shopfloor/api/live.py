@@ -5,15 +5,18 @@
 (an older sample never replaces a newer one) and numbers every change, so a reader can ask what
 changed since the number it saw last (:meth:`LiveValues.changes`) and wait for the next change
 (:meth:`LiveValues.wait`, from any event loop). Machine events go on to the :class:`EventLog`
-when one is given. Deliveries may come from any thread.
+when one is given. Deliveries may come from any thread. :meth:`LiveValues.rendered` keeps a
+serialized answer and hands it out again while the change number it was made at is current, so
+readers polling faster than the values change cost one rendering per change.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +48,15 @@ class LiveValue:
         }
 
 
+#: Most serialized answers :meth:`LiveValues.rendered` keeps (all are dropped past it).
+RENDERED_MAX = 256
+
+
+def json_bytes(body: Any) -> bytes:
+    """``body`` as compact UTF-8 JSON, as :class:`~fastapi.responses.JSONResponse` writes it."""
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
 def under(tag: str, prefix: str | None) -> bool:
     return prefix is None or tag == prefix or tag.startswith(prefix + "/")
 
@@ -60,6 +72,7 @@ class LiveValues:
         self._seq = 0
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._closed = False
+        self._rendered: dict[Hashable, tuple[int, bytes]] = {}
         self.samples_seen = 0
 
     # ---- the SampleSink side -----------------------------------------------------------------
@@ -105,10 +118,34 @@ class LiveValues:
         return self._seq
 
     def snapshot(self, prefix: str | None = None) -> list[LiveValue]:
+        return self.snapshot_seq(prefix)[0]
+
+    def snapshot_seq(self, prefix: str | None = None) -> tuple[list[LiveValue], int]:
+        """The newest values under ``prefix`` by tag, and the change number they are at."""
         with self._lock:
-            return sorted(
-                (v for t, v in self._values.items() if under(t, prefix)), key=lambda v: v.tag
-            )
+            rows = [v for t, v in self._values.items() if under(t, prefix)]
+            seq = self._seq
+        rows.sort(key=lambda v: v.tag)
+        return rows, seq
+
+    def rendered(
+        self,
+        key: Hashable,
+        prefix: str | None,
+        render: Callable[[list[LiveValue], int], bytes],
+    ) -> bytes:
+        """``render(snapshot, seq)`` of the values under ``prefix``, made again only once a
+        value changed since the answer kept under ``key`` was made."""
+        hit = self._rendered.get(key)
+        if hit is not None and hit[0] == self._seq:
+            return hit[1]
+        rows, seq = self.snapshot_seq(prefix)
+        body = render(rows, seq)
+        with self._lock:
+            if len(self._rendered) >= RENDERED_MAX:
+                self._rendered.clear()
+            self._rendered[key] = (seq, body)
+        return body
 
     def changes(self, prefix: str | None, since: int) -> tuple[list[LiveValue], int]:
         """Values of tags under ``prefix`` changed after change number ``since``, and the

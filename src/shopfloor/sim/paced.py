@@ -145,12 +145,25 @@ class VirtualPlant:
             self._relay.direct = True
             try:
                 self.model.run_until(goal)
+                if goal < target:
+                    return 0.0
+                nxt = self._next_event_s()
             finally:
                 self._relay.direct = False
-            if goal < target:
-                return 0.0
-            nxt = self.model.env.peek()
         return min(max((nxt - target) / self.speed, 0.0), IDLE_WAIT_S)
+
+    def _next_event_s(self) -> float:
+        """Virtual time of the next event after now, having processed those due now.
+
+        ``simpy`` leaves the spent stop event of ``run(until=...)`` queued at the current
+        instant, so the queue's head alone would always say "now" and the loop would spin
+        without ever sleeping; events due now are processed here (in queue order, as the next
+        ``run_until`` would) so the wait is measured to the first event still to come.
+        """
+        env = self.model.env
+        while env.peek() <= env.now:
+            env.step()
+        return float(env.peek())
 
     def _begin(self) -> None:
         if self._wall0 is not None:

@@ -1,14 +1,21 @@
 """History queries against the historian: raw range, buckets (aggregates or interpolation),
-last stored values. Tags are a tag id or an ISA-95 path prefix (every tag under it)."""
+last stored values. Tags are a tag id or an ISA-95 path prefix (every tag under it).
+
+A bucket answer is kept for :data:`~shopfloor.api.answers.HISTORY_TTL_S` seconds and made once
+for all the requests asking for it meanwhile (:class:`~shopfloor.api.answers.AnswerCache`), so
+it may miss samples written during its last second."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
 
+from shopfloor.api.answers import history_answers
 from shopfloor.api.common import ERRORS, Paging, need_instant
 from shopfloor.api.context import ApiContext
+from shopfloor.api.live import json_bytes
 from shopfloor.api.security import context, require
 from shopfloor.auth.principal import Principal
 from shopfloor.auth.roles import Permission
@@ -48,8 +55,9 @@ def raw(
     return paging.page(result.to_records()) | {"source": result.source}
 
 
-@router.get("/history/buckets")
+@router.get("/history/buckets", response_class=JSONResponse)
 def buckets(
+    request: Request,
     ctx: Ctx,
     who: Reader,
     paging: Annotated[Paging, Depends()],
@@ -66,7 +74,7 @@ def buckets(
             description="avg, min, max, count, sum, first, last (comma list), or step / linear",
         ),
     ] = "avg",
-) -> dict[str, Any]:
+) -> Response:
     """Aggregates (or interpolated values) per bucket, aligned to the Unix epoch."""
     store = ctx.need_historian()
     s, e = need_instant(start, "start"), need_instant(end, "end")
@@ -80,8 +88,21 @@ def buckets(
             "widen the bucket, narrow the range or the tags",
             field="bucket",
         )
-    result = query(store, tag, s, e, bucket=width, agg=agg)
-    return paging.page(result.to_records()) | {"source": result.source, "bucket": bucket}
+    limit, offset = paging.limit, paging.offset
+
+    def answer() -> bytes:
+        result = query(store, tag, s, e, bucket=width, agg=agg)
+        rows = result.to_records()[offset:]  # JSON values already
+        page: dict[str, Any] = {
+            "items": rows[:limit],
+            "limit": limit,
+            "offset": offset,
+            "next_offset": offset + limit if len(rows) > limit else None,
+        }
+        return json_bytes(page | {"source": result.source, "bucket": bucket})
+
+    key = (tag.strip(), s, e, width, agg.replace(" ", "").lower(), bucket, limit, offset)
+    return Response(history_answers(request).get(key, answer), media_type="application/json")
 
 
 @router.get("/history/last")

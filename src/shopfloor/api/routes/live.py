@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from shopfloor.api.common import ERRORS, Paging
 from shopfloor.api.context import ApiContext
-from shopfloor.api.live import LiveValue
+from shopfloor.api.live import LiveValue, json_bytes
 from shopfloor.api.security import context, require
 from shopfloor.auth.principal import Principal
 from shopfloor.auth.roles import Permission
@@ -40,22 +40,32 @@ def _prefix(ctx: ApiContext, tag: str | None) -> str | None:
     return tag.strip().strip("/")
 
 
-@router.get("/live/values")
+def _page(rows: list[LiveValue], seq: int, limit: int, offset: int) -> bytes:
+    rows = rows[offset:]
+    more = len(rows) > limit
+    body: dict[str, Any] = {
+        "items": [v.to_dict() for v in rows[:limit]],
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if more else None,
+        "seq": seq,
+    }
+    return json_bytes(body)
+
+
+@router.get("/live/values", response_class=JSONResponse)
 async def values(
     ctx: Ctx, who: Reader, paging: Annotated[Paging, Depends()], tag: TagQ = None
-) -> JSONResponse:
+) -> Response:
     """The newest value of each tag (from the live cache), by tag id."""
     prefix = _prefix(ctx, tag)
-    rows = ctx.live.snapshot(prefix)[paging.offset :]
-    more = len(rows) > paging.limit
-    body: dict[str, Any] = {
-        "items": [v.to_dict() for v in rows[: paging.limit]],
-        "limit": paging.limit,
-        "offset": paging.offset,
-        "next_offset": paging.offset + paging.limit if more else None,
-        "seq": ctx.live.seq,
-    }
-    return JSONResponse(body)  # plain JSON values already: no second encoding pass
+    limit, offset = paging.limit, paging.offset
+    body = ctx.live.rendered(
+        ("values", prefix, limit, offset),
+        prefix,
+        lambda rows, seq: _page(rows, seq, limit, offset),
+    )
+    return Response(body, media_type="application/json")  # kept while no value changes
 
 
 def _event(kind: str, seq: int, rows: list[LiveValue]) -> str:
