@@ -5,7 +5,9 @@ public write path into DuckDB (validation, de-duplication, rollups, committed wh
 returns), and the same batches through psycopg 3 ``COPY ... (FORMAT BINARY)`` into a plain
 PostgreSQL table without indexes, alternating batch by batch so both see the same machine load.
 ``query``: load 100 tags at 10 Hz for 24 h, then time 1-minute avg/min/max of all of them over
-the day. Only the measured calls are timed;
+the day. ``ingest`` also runs the end-to-end MQTT figures (``mqtt_points_per_s``, ``mqtt_lost``,
+array and scalar Sparkplug B payloads through a real Mosquitto into the historian, see
+:mod:`shopfloor.runtime.ingest_bench`). Only the measured calls are timed;
 generating the data is not. Each prints one JSON object; new keys may be added later.
 """
 
@@ -106,8 +108,15 @@ def ingest_command(
         None, "--postgres-url", help="Use this server for the peer instead of a temporary one."
     ),
     dir_: Path | None = typer.Option(None, "--dir", help="Work folder (default: a temp folder)."),
+    mqtt_seconds: int = typer.Option(
+        10, "--mqtt-seconds", help="Seconds of 100 x 1 kHz data sent over MQTT (0 skips)."
+    ),
+    mqtt_window: int = typer.Option(
+        400_000, "--mqtt-window", help="MQTT samples sent but not yet stored, at most."
+    ),
 ) -> None:
-    """Samples/s into the DuckDB historian vs PostgreSQL COPY BINARY, same data, same run."""
+    """Samples/s into the DuckDB historian vs PostgreSQL COPY BINARY, same data, same run;
+    then end to end from a Sparkplug B edge through Mosquitto into the historian."""
     out: dict[str, Any] = {"benchmark": "historian.ingest", "tags": tags, "rate_hz": rate_hz}
     out |= {"seconds": seconds, "rows": tags * rate_hz * seconds, "rows_per_write": tags * rate_hz}
     with workdir(dir_) as folder, contextlib.ExitStack() as stack:
@@ -135,6 +144,10 @@ def ingest_command(
     out["ratio_vs_postgres_copy"] = round(
         out["batch_points_per_s"] / out["postgres_copy_points_per_s"], 2
     )
+    if mqtt_seconds > 0:
+        from shopfloor.runtime.ingest_bench import mqtt_ingest
+
+        out |= mqtt_ingest(seconds=mqtt_seconds, window=mqtt_window)
     out["peak_rss_mb"] = peak_rss_mb()
     out["cpu_count"] = os.cpu_count()
     _emit(out, json_out)
