@@ -3,8 +3,8 @@
 ``open_mes(url)`` opens (and migrates to the head revision) the database, reads the plant file
 and the reason tree, and returns a :class:`MesService` whose attributes are the domains
 (``orders``, ``dispatch``, ``production``, ``material``, ``trace``, ``quality``, ``spc``,
-``ncr``, ``states``, ``downtime``, ``alarms``). Machine events enter through :meth:`apply` and
-:meth:`apply_many` only.
+``ncr``, ``states``, ``downtime``, ``alarms``, ``maintenance``). Machine events enter through
+:meth:`apply` and :meth:`apply_many` only.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from shopfloor.mes.equipment import EquipmentStates
 from shopfloor.mes.events import ApplyResult, apply_event
 from shopfloor.mes.genealogy import Tracer
 from shopfloor.mes.jobs import JobSender
+from shopfloor.mes.maintenance import MaintenanceOrders
 from shopfloor.mes.material import Material
 from shopfloor.mes.models import ParkedEvent
 from shopfloor.mes.ncr import Ncrs
@@ -54,6 +55,7 @@ class MesService:
         self.states = EquipmentStates(ctx)
         self.downtime = Downtimes(ctx)
         self.alarms = Alarms(ctx)
+        self.maintenance = MaintenanceOrders(ctx)
 
     @property
     def plant(self) -> Plant:

@@ -8,6 +8,7 @@ from shopfloor.mes.models.equipment import (
     EquipmentState,
     StateSegment,
 )
+from shopfloor.mes.models.maintenance import MaintenanceOrder
 from shopfloor.mes.models.material import Genealogy, Lot, LotLoad, Unit, UnitOperation
 from shopfloor.mes.models.orders import (
     DispatchEntry,
@@ -32,6 +33,7 @@ __all__ = [
     "JobOrder",
     "Lot",
     "LotLoad",
+    "MaintenanceOrder",
     "NcrTransition",
     "NonConformance",
     "OrderOperation",
