@@ -133,7 +133,7 @@ class _LateEdge:
         if self.rt.mqtt_url is None:
             assert self.rt.broker is not None
             self.rt.mqtt_url = self.rt.broker.url
-        self.edge = SparkplugEdge(self.plant, self.vp, self.rt.mqtt_url)
+        self.edge = SparkplugEdge(self.plant, self.vp, self.rt.mqtt_url, clock=self.vp)
         self.rt.edge = self.edge
         await self.edge.start()
 
