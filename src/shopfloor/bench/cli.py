@@ -21,6 +21,8 @@ BENCH_MODULES: list[str] = [
     "shopfloor.historian.bench",
     "shopfloor.api.bench",
     "shopfloor.maintenance.bench",
+    "shopfloor.maintenance.live_bench",
+    "shopfloor.web.bench",
 ]
 
 for _module in BENCH_MODULES:

@@ -2,10 +2,11 @@
 
 It serves the virtual plant (OPC UA, Sparkplug B over the embedded MQTT broker, Modbus TCP) on
 the ports from the settings, opens the stores under ``Settings().data_dir`` (MES, historian,
-users and audit), reads the plant's OPC UA server with the OPC UA connector into the API's live
-values and event log, and serves the API and dashboard on ``--host``/``--port``. At start it
-prints the dashboard URL and a freshly generated admin credential (there is no default
-password). The platform services plug into the same runtime.
+users and audit), ingests every networked device (OPC UA, Sparkplug B, Modbus) through the bus
+into the historian and the API's live values and event log (:mod:`shopfloor.runtime.ingest`;
+``shopfloor query`` asks it while it holds the store), and serves the API and dashboard on
+``--host``/``--port``. At start it prints the dashboard URL and a freshly generated admin
+credential (there is no default password). The platform services plug into the same runtime.
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ import typer
 from shopfloor.api import ApiContext, ApiServer, EventLog, Extension, LiveValues
 from shopfloor.auth.db import default_url as auth_url
 from shopfloor.auth.store import AuthStore, Credential, open_auth
+from shopfloor.bus.memory import MemoryHub, MemoryTransport
+from shopfloor.bus.mqtt import MqttTransport
+from shopfloor.bus.transport import Transport
 from shopfloor.config import Settings, load_settings
-from shopfloor.connect.opcua.client_config import OpcUaClientConfig
-from shopfloor.connect.opcua.connector import OpcUaConnector
 from shopfloor.connect.status import ConnectorStatus
 from shopfloor.historian import Historian, open_store
 from shopfloor.mes import MesService, open_mes
 from shopfloor.mes.db import default_url as mes_url
 from shopfloor.plant.loader import load_plant
+from shopfloor.runtime.ingest import IngestEndpoints, IngestService
 from shopfloor.runtime.virtual import VirtualPlantRuntime, VirtualPlantSetup, build
 from shopfloor.service import Health
 
@@ -52,31 +55,34 @@ class _Stores:
         return Health(True, f"historian {self.historian.url}")
 
 
-class _OpcUaFeed:
-    """The OPC UA connector on the plant's OPC UA server, made at start (when its port is
-    known), delivering to the API's live values and event log."""
+def _ingest(s: Settings, rt: VirtualPlantRuntime, ctx: ApiContext) -> IngestService:
+    """Ingest of every networked device of the virtual plant: over the embedded broker (or the
+    configured one) when the plant has Sparkplug equipment, else an in-process bus."""
+    hub = MemoryHub()
 
-    name = "opcua-client"
+    def bus(client_id: str, persistent: bool) -> Transport:
+        if rt.mqtt_url is not None:
+            url = rt.mqtt_url
+            return MqttTransport.from_url(url, client_id=client_id, clean_session=not persistent)
+        return MemoryTransport(hub, client_id, clean_session=not persistent)
 
-    def __init__(self, rt: VirtualPlantRuntime, ctx: ApiContext) -> None:
-        self.rt, self.ctx = rt, ctx
-        self.connector: OpcUaConnector | None = None
+    def endpoints() -> IngestEndpoints:
+        found = rt.endpoints()
+        return IngestEndpoints(found.get("opcua"), found.get("mqtt"), found.get("modbus"))
 
-    async def start(self) -> None:
-        if self.rt.opcua is None:
-            return
-        config = OpcUaClientConfig(self.rt.opcua.endpoint)
-        self.connector = OpcUaConnector(
-            self.ctx.plant, config, self.ctx.live, clock=self.ctx.clock, status=self.ctx.status
-        )
-        await self.connector.start()
-
-    async def stop(self) -> None:
-        if self.connector is not None:
-            await self.connector.stop()
-
-    def health(self) -> Health:
-        return self.connector.health() if self.connector else Health(True, "no OPC UA equipment")
+    assert ctx.historian is not None
+    service = IngestService(
+        ctx.plant,
+        ctx.historian,
+        bus,
+        s.data_dir,
+        endpoints=endpoints,
+        clock=ctx.clock,
+        status=ctx.status,
+        report=typer.echo,
+    )
+    service.subscribe(ctx.live)
+    return service
 
 
 class _Announce:
@@ -108,7 +114,7 @@ class _Announce:
 def compose(
     s: Settings, extensions: Sequence[Extension] = ()
 ) -> tuple[VirtualPlantRuntime, ApiServer, Credential]:
-    """The demo's runtime: virtual plant and servers, stores, OPC UA feed, API."""
+    """The demo's runtime: virtual plant and servers, stores, ingest, API."""
     plant = load_plant(s.plant)
     rt = build(
         VirtualPlantSetup(
@@ -147,7 +153,7 @@ def compose(
     rt.runtime.services = [
         _Stores(auth, mes, historian),
         *services,
-        _OpcUaFeed(rt, ctx),
+        _ingest(s, rt, ctx),
         api,
         _Announce(rt, api, credential),
     ]
@@ -167,5 +173,7 @@ def demo_command(
         for k, v in dict(plant=plant, host=host, api_port=port, speed=speed).items()
         if v is not None
     }
-    rt, _api, _cred = compose(load_settings(**overrides))
+    from shopfloor.web import extension as dashboard
+
+    rt, _api, _cred = compose(load_settings(**overrides), [dashboard])
     asyncio.run(rt.runtime.run_until_stopped())

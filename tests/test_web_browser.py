@@ -1,0 +1,167 @@
+"""The dashboard in headless Chromium (Playwright) against the demo platform on loopback.
+
+One demo platform and one browser per module. The browser is Debian's Chromium
+(``/usr/bin/chromium``), never a downloaded one. Screenshots go to ``test-artifacts/web/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from shopfloor.events import EventKind, MachineEvent
+from shopfloor.web.catalogue import load
+from shopfloor.web.harness import DemoPlatform, chromium, log_in
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+playwright = pytest.importorskip("playwright.sync_api")
+
+LATHE = "suzhou/machining/line1/turning/lathe-01"
+DEADLINE_MS = 30_000
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "web"
+PAGES = [
+    "overview",
+    f"line/{LATHE.rsplit('/', 2)[0]}",
+    f"equipment/{LATHE}",
+    "orders",
+    "quality",
+    "energy",
+    "alarms",
+    "schedules",
+    "maintenance",
+    "assessment",
+]
+TEXTS = """() => {
+  const out = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest("[hidden]") || el.tagName === "OPTION" && !el.selected) continue;
+    const s = n.textContent.trim();
+    if (s && el.getClientRects().length) out.push(s);
+  }
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module", name="demo")
+def demo_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPlatform]:
+    with DemoPlatform(tmp_path_factory.mktemp("web-demo")) as demo:
+        yield demo
+
+
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture() -> Iterator[Any]:
+    with chromium(str(CHROMIUM)) as browser:
+        yield browser
+
+
+def _is_error(message: Any) -> bool:
+    """A console error, except the browser's own note on the 401 of the session probe."""
+    return bool(message.type == "error" and "status of 401" not in message.text)
+
+
+@pytest.fixture(name="page")
+def page_fixture(browser: Any, demo: DemoPlatform) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1024, "height": 768})  # a tablet
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if _is_error(m) else None)
+    log_in(page, demo)
+    yield page
+    context.close()
+    assert errors == []
+
+
+def _open(page: Any, route: str) -> None:
+    page.goto(page.url.split("#")[0] + "#/" + route)
+    page.wait_for_selector(f"[data-page={route.split('/')[0]}]")
+
+
+def test_login_then_a_tile_follows_a_state_change_in_the_virtual_plant(
+    page: Any, demo: DemoPlatform
+) -> None:
+    tile = f'[data-equipment="{LATHE}"]'
+    before = page.eval_on_selector(tile, "e => getComputedStyle(e).backgroundColor")
+    assert demo.rt.plant.command(LATHE, "hold", {}).ok
+    page.wait_for_function(
+        """([sel, before]) => {
+          const e = document.querySelector(sel);
+          return e.dataset.state === "Held" && getComputedStyle(e).backgroundColor !== before;
+        }""",
+        arg=[tile, before],
+        timeout=DEADLINE_MS,
+    )
+    assert page.inner_text(f"{tile} .state") == load("en")["state.Held"]
+    assert demo.rt.plant.command(LATHE, "unhold", {}).ok
+    page.wait_for_function(
+        "sel => document.querySelector(sel).dataset.state !== 'Held'",
+        arg=tile,
+        timeout=DEADLINE_MS,
+    )
+
+
+def test_an_acknowledged_alarm_shows_in_the_audit_log(page: Any, demo: DemoPlatform) -> None:
+    mes = demo.ctx.mes
+    assert mes is not None
+    mes.apply(
+        MachineEvent(
+            EventKind.ALARM,
+            LATHE,
+            demo.ctx.clock.now_ns(),
+            payload={"code": "E77", "active": True, "priority": 700, "text": "coolant low"},
+            seq=1,
+        )
+    )
+    _open(page, "alarms")
+    row = page.locator("tr", has_text="E77")
+    row.locator("button.ack").click()
+    page.wait_for_selector(
+        "[data-page=alarms] tr:has(.audit-action)", timeout=DEADLINE_MS, state="attached"
+    )
+    audit = page.locator("tr", has=page.locator(".audit-action")).first.inner_text()
+    assert demo.credential.username in audit and load("en")["action.alarm.ack"] in audit
+    (entry,) = demo.ctx.auth.audit.query(action="alarm.ack", limit=10)
+    assert entry.actor == demo.credential.username
+
+
+def _english_leaks(texts: list[str]) -> list[str]:
+    en, zh = load("en"), load("zh")
+    exempt = re.compile(r"^[A-Za-z0-9 ./{}()%\-,:]*$")
+    english = {v for k, v in en.items() if v != zh[k] and not exempt.fullmatch(v)}
+    words = [v for v in english if " " in v and "{" not in v]
+    fragments = [p.strip() for v in english if "{" in v for p in re.split(r"\{\w+\}", v)]
+    fragments = [f for f in fragments if len(f) >= 6 and re.search(r"[A-Za-z]{3}", f)]
+    leaks = [s for s in texts if s in english]
+    leaks += [s for s in texts for w in words + fragments if w in s]
+    return leaks
+
+
+def test_in_chinese_no_catalogue_english_is_visible(page: Any) -> None:
+    page.select_option("#lang", "zh")
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+    for route in PAGES:
+        _open(page, route)
+        page.wait_for_load_state("networkidle")
+        texts = page.evaluate(TEXTS)
+        assert any(re.search(r"[\u4e00-\u9fff]", s) for s in texts), route
+        assert _english_leaks(texts) == [], route
+
+
+def test_every_page_renders_a_non_blank_screenshot(page: Any) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for route in PAGES:
+        _open(page, route)
+        page.wait_for_load_state("networkidle")
+        shot = ARTIFACTS / f"{route.split('/')[0]}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        pixels = np.asarray(Image.open(shot).convert("L"), dtype=np.float64)
+        assert pixels.std() > 10, f"{route}: blank screenshot (std {pixels.std():.1f})"
