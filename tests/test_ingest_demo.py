@@ -30,7 +30,7 @@ async def test_demo_ingests_every_networked_device_and_query_reaches_it(tmp_path
     settings = load_settings(
         data_dir=tmp_path, opcua_port=0, modbus_port=0, mqtt_port=0, api_port=0, speed=1.0
     )
-    rt, api, _credential = compose(settings)
+    rt, api, _credential = compose(settings, train_health=False)
     ingest = next(s for s in rt.runtime.services if isinstance(s, IngestService))
     wanted = {path for paths in networked(ingest.plant).values() for path in paths}
     assert {p.split("/")[-1] for p in wanted} >= {"vmc-01", "vmc-03", "lathe-02"}  # all three

@@ -5,8 +5,10 @@ the ports from the settings, opens the stores under ``Settings().data_dir`` (MES
 users and audit), ingests every networked device (OPC UA, Sparkplug B, Modbus) through the bus
 into the historian and the API's live values and event log (:mod:`shopfloor.runtime.ingest`;
 ``shopfloor query`` asks it while it holds the store), and serves the API and dashboard on
-``--host``/``--port``. At start it prints the dashboard URL and a freshly generated admin
-credential (there is no default password). The platform services plug into the same runtime.
+``--host``/``--port``. MES runs the floor (:mod:`shopfloor.runtime.floor`: orders released and
+dispatched to the machines, progress, states, downtime and alarms from their events) and the live
+health service scores the equipment (:mod:`shopfloor.runtime.demo_health`). At start it prints
+the dashboard URL and a freshly generated admin credential (there is no default password).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from shopfloor.historian import Historian, open_store
 from shopfloor.mes import MesService, open_mes
 from shopfloor.mes.db import default_url as mes_url
 from shopfloor.plant.loader import load_plant
+from shopfloor.runtime.demo_health import DemoHealth
+from shopfloor.runtime.floor import FloorService
+from shopfloor.runtime.floor_channels import connector_channels
+from shopfloor.runtime.floor_orders import OrderPlan
 from shopfloor.runtime.ingest import IngestEndpoints, IngestService
 from shopfloor.runtime.virtual import VirtualPlantRuntime, VirtualPlantSetup, build
 from shopfloor.service import Health
@@ -112,9 +118,10 @@ class _Announce:
 
 
 def compose(
-    s: Settings, extensions: Sequence[Extension] = ()
+    s: Settings, extensions: Sequence[Extension] = (), *, train_health: bool = True
 ) -> tuple[VirtualPlantRuntime, ApiServer, Credential]:
-    """The demo's runtime: virtual plant and servers, stores, ingest, API."""
+    """The demo's runtime: virtual plant and servers, stores, ingest, MES on the floor, live
+    equipment health, API."""
     plant = load_plant(s.plant)
     rt = build(
         VirtualPlantSetup(
@@ -128,6 +135,7 @@ def compose(
             mqtt_url=s.broker_url,
             mqtt_port=s.mqtt_port,
             pki_dir=s.pki_dir or s.data_dir / "pki",
+            connected=True,  # the plant executes what MES dispatches
         )
     )
     clock = rt.plant
@@ -149,11 +157,25 @@ def compose(
         health=rt.runtime.health,
     )
     api = ApiServer(ctx, host=s.host, port=s.api_port, extensions=extensions)
+    ingest = _ingest(s, rt, ctx)
+    floor = FloorService(
+        plant,
+        clock,
+        mes,
+        connector_channels(lambda: ingest.connectors),
+        plan=OrderPlan.from_plant(plant, seed=s.seed),
+    )
+    ingest.subscribe(floor)
+    health = DemoHealth(
+        plant, str(s.plant), clock, mes, ingest, s.data_dir / "models", train=train_health
+    )
     services = rt.runtime.services
     rt.runtime.services = [
         _Stores(auth, mes, historian),
         *services,
-        _ingest(s, rt, ctx),
+        ingest,
+        floor,
+        health,
         api,
         _Announce(rt, api, credential),
     ]
@@ -165,6 +187,11 @@ def demo_command(
     host: str = typer.Option(None, "--host", help="Address the servers bind to."),
     port: int = typer.Option(None, "--port", help="API and dashboard port (0 = any free)."),
     speed: float = typer.Option(None, "--speed", help="Virtual seconds per wall second."),
+    train_health: bool = typer.Option(
+        True,
+        "--train-health/--no-train-health",
+        help="Train the health models on the plant's simulation when the registry has none.",
+    ),
 ) -> None:
     """Run the whole platform against the virtual plant; print the dashboard URL and the
     first admin credential."""
@@ -175,5 +202,5 @@ def demo_command(
     }
     from shopfloor.web import extension as dashboard
 
-    rt, _api, _cred = compose(load_settings(**overrides), [dashboard])
+    rt, _api, _cred = compose(load_settings(**overrides), [dashboard], train_health=train_health)
     asyncio.run(rt.runtime.run_until_stopped())

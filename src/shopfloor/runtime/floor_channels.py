@@ -97,7 +97,9 @@ class Channels:
         return JobAck(result.ok, result.message)
 
 
-def connector_channels(connectors: Callable[[], Iterable[object]]) -> dict[Protocol, ChannelLike]:
+def connector_channels(
+    connectors: Callable[[], Iterable[object]],
+) -> dict[Protocol | str, ChannelLike]:
     """Job channels found among ``connectors()`` each time a job is sent: the OPC UA connector
     and the Sparkplug host that a service creates at its start (``IngestService.connectors``)."""
     from shopfloor.connect.opcua.connector import OpcUaConnector

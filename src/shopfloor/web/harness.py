@@ -41,7 +41,7 @@ class DemoPlatform:
             api_port=0,
             speed=speed,
         )
-        self.rt, self.api, self.credential = compose(settings, [extension])
+        self.rt, self.api, self.credential = compose(settings, [extension], train_health=False)
         self.ctx: ApiContext = self.api.ctx
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="demo", daemon=True)
