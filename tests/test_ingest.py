@@ -158,16 +158,16 @@ async def test_nothing_is_lost_across_a_broker_restart(
                 if no == batches // 3:
                     await asyncio.to_thread(mosquitto.stop)
                 if no == 2 * batches // 3:
-                    assert service.sink.backlog > 0, "the outage filled the buffer"
+                    assert service.buffer.backlog > 0, "the outage filled the buffer"
                     await asyncio.to_thread(mosquitto.start)
                 await asyncio.sleep(0.02)
             sent = batches * per_tag * len(tags)
-            await wait_for(lambda: service.sink.backlog == 0, "the buffer drained")
+            await wait_for(lambda: service.buffer.backlog == 0, "the buffer drained")
             await wait_for(
                 lambda: len({e.seq for e in seen.events}) == batches, "every event arrived"
             )
             await wait_stored(service, VMC, sent)
-            assert service.sink.stats["replayed"] > 0
+            assert service.buffer.stats["replayed"] > 0
         finally:
             await service.stop()
 

@@ -125,6 +125,48 @@ async def test_plant_under_asyncio_obeys_hold_and_unhold() -> None:
     assert plant.truth().problems() == []
 
 
+class StateTagLog:
+    """An outlet keeping the values of one state tag, in delivery order."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.values: list[TagValue] = []
+
+    def on_values(self, values: Sequence[TagValue]) -> None:
+        self.values += [v for v in values if v.tag == self.tag]
+
+    def on_block(self, block: TagBlock) -> None:
+        pass
+
+    def on_event(self, event: MachineEvent) -> None:
+        pass
+
+
+async def test_state_tag_is_reported_at_the_change_and_never_goes_back_in_time() -> None:
+    log = StateTagLog(f"{VMC1}/state")
+    plant = VirtualPlant("demo", seed=2, speed=20)
+    plant.attach(log)
+    await plant.start()
+    try:
+        await await_until(lambda: bool(log.values), "state tag values")
+        for command, code in [(Command.HOLD, 11), (Command.UNHOLD, None)] * 3:
+            result = plant.command(VMC1, command, {})
+            assert result.ok, result.message
+            at = plant.model.now_ns()
+            # the value at the instant of the change, without waiting for the tag's period
+            await await_until(
+                lambda at=at, code=code: any(
+                    v.ts_ns == at and (v.value == code if code else v.value != 11)
+                    for v in log.values
+                ),
+                f"the state value of {command} at the change",
+            )
+        stamps = [v.ts_ns for v in log.values]
+        assert stamps == sorted(stamps), "a state value older than one already reported"
+    finally:
+        await plant.stop()
+
+
 def test_caught_up_plant_sleeps_until_its_next_event() -> None:
     """Once stepped to the wall clock the loop waits (it used to spin: simpy leaves its spent
     stop event queued at the current instant, so the next event always looked due now)."""

@@ -61,6 +61,11 @@ class _Stores:
         return Health(True, f"historian {self.historian.url}")
 
 
+def _status_line(line: str) -> None:
+    """The demo's periodic status lines go to stderr (stdout stays for what commands print)."""
+    typer.echo(line, err=True)
+
+
 def _ingest(s: Settings, rt: VirtualPlantRuntime, ctx: ApiContext) -> IngestService:
     """Ingest of every networked device of the virtual plant: over the embedded broker (or the
     configured one) when the plant has Sparkplug equipment, else an in-process bus."""
@@ -85,7 +90,7 @@ def _ingest(s: Settings, rt: VirtualPlantRuntime, ctx: ApiContext) -> IngestServ
         endpoints=endpoints,
         clock=ctx.clock,
         status=ctx.status,
-        report=typer.echo,
+        report=_status_line,
     )
     service.subscribe(ctx.live)
     return service

@@ -2,12 +2,14 @@
 
 ::
 
-    OPC UA connector ─┐                                       ┌─ writer 1 ─┬─► historian
-    Sparkplug host  ──┼─► BufferedSink ─► BusPublisher ─► bus ─┤            └─► subscribers
-    Modbus poller  ───┘   (disk, data_dir/ingest-buffer)       └─ writer N (shared subscription)
+    OPC UA connector ─┐              ┌─► subscribers (live values, MES, ...)
+    Sparkplug host  ──┼─► FanOutSink ┤                                      ┌─ writer 1 ─► historian
+    Modbus poller  ───┘              └─► BufferedSink ─► BusPublisher ─► bus ─┤
+                                         (disk, data_dir/ingest-buffer)     └─ writer N (shared)
 
 :class:`IngestService` runs one connector per protocol of the plant's networked equipment
-(:mod:`.ingest_feeds`), all delivering to :attr:`IngestService.sink`, a
+(:mod:`.ingest_feeds`), all delivering to :attr:`IngestService.sink`, which hands every batch to
+the subscribers at once and then to :attr:`IngestService.buffer`, a
 :class:`~shopfloor.connect.buffer.BufferedSink` on disk under ``data_dir``: while the bus is down
 (or the broker does not acknowledge), batches are kept in order and delivered later. The
 :class:`~.ingest_bus.BusPublisher` puts them on the UNS (binary batches for samples, JSON for
@@ -18,9 +20,11 @@ messages published while a writer is away wait for it at the broker.
 Subscribers
     Other in-process consumers (the API's live values and event log, MES, predictive
     maintenance) register a :class:`~shopfloor.connect.sink.SampleSink` with
-    :meth:`IngestService.subscribe`. Each receives every sample batch and event list as decoded
-    from the bus, before the historian write; a call that raises is logged once and counted, and
-    ingest goes on. Calls are awaited in turn, so a slow consumer should queue and return.
+    :meth:`IngestService.subscribe`. Each receives every sample batch and event list as the
+    connectors deliver it, before it is buffered, put on the bus and stored (so live values do
+    not wait for the bus round trip and the writers' flush interval, and go on while the bus is
+    down); a call that raises is logged once and counted, and ingest goes on. Calls are awaited
+    in turn, so a slow consumer should queue and return.
 
 Connector status (per device online state, rates, parked payloads) goes to the
 :class:`~shopfloor.connect.status.ConnectorStatus` given (share it with the API). Every
@@ -52,7 +56,7 @@ from shopfloor.events import MachineEvent
 from shopfloor.historian.store import Historian
 from shopfloor.historian.stores import is_postgres_url
 from shopfloor.plant.model import Plant
-from shopfloor.runtime.ingest_bus import BusPublisher, HistorianWriter, Subscribers
+from shopfloor.runtime.ingest_bus import BusPublisher, FanOutSink, HistorianWriter, Subscribers
 from shopfloor.runtime.ingest_feeds import IngestEndpoints, Meter, connectors, networked
 from shopfloor.runtime.ingest_query import QueryEndpoint
 from shopfloor.service import Health, Service
@@ -139,8 +143,8 @@ class IngestService:
         self.connectors: list[Service] = []
         self.query: QueryEndpoint | None = None
         self._forward = _Forward()
-        #: Where connectors (and anything else producing samples) deliver.
-        self.sink = BufferedSink(
+        #: The store-and-forward buffer in front of the bus.
+        self.buffer = BufferedSink(
             self._forward,
             Path(data_dir) / "ingest-buffer",
             max_bytes=self.config.buffer_max_bytes,
@@ -148,6 +152,8 @@ class IngestService:
             fsync=self.config.buffer_fsync,
             name="ingest",
         )
+        #: Where connectors (and anything else producing samples) deliver.
+        self.sink = FanOutSink(self.subscribers, self.buffer)
         self.meters = {p: Meter(p, self.sink) for p in PROTOCOLS}
         self._log_task: asyncio.Task[None] | None = None
         self._started = False
@@ -195,7 +201,6 @@ class IngestService:
                 transport,
                 topic_filter,
                 self.historian,
-                self.subscribers,
                 status=bus_status,
                 clock=self.clock,
                 flush_interval_s=cfg.flush_interval_s,
@@ -207,7 +212,7 @@ class IngestService:
         await transport.connect()
         self.publisher = BusPublisher(transport, timeout_s=cfg.publish_timeout_s)
         self._forward.inner = self.publisher
-        await self.sink.start()
+        await self.buffer.start()
         ends = self._endpoints() if callable(self._endpoints) else self._endpoints
         self.connectors = connectors(
             self.plant,
@@ -233,7 +238,7 @@ class IngestService:
             self._log_task = None
         for connector in reversed(self.connectors):
             await connector.stop()
-        await self.sink.stop()
+        await self.buffer.stop()
         if self.publisher is not None:
             await self.publisher.transport.close()
         for writer in self.writers:
@@ -244,7 +249,7 @@ class IngestService:
         self._started = False
 
     def health(self) -> Health:
-        buffer = self.sink.health()
+        buffer = self.buffer.health()
         writers = [w.stats for w in self.writers]
         metrics: dict[str, Any] = {
             "rows_stored": sum(s["rows"] for s in writers),
@@ -265,9 +270,9 @@ class IngestService:
     async def drain(self, timeout_s: float = 60.0) -> None:
         """Wait until the buffer is empty and every writer has stored what reached it."""
         deadline = time.monotonic() + timeout_s
-        while self.sink.backlog:
+        while self.buffer.backlog:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"ingest buffer still holds {self.sink.backlog} records")
+                raise TimeoutError(f"ingest buffer still holds {self.buffer.backlog} records")
             await asyncio.sleep(0.05)
         for writer in self.writers:
             await writer.flush()
@@ -296,7 +301,7 @@ class IngestService:
             parts.append(f"{protocol} {meter.live(window)}/{total} devices live {rate:,.0f}/s")
         stored = self.rows_stored
         rate = (stored - stored_before) / every
-        parts.append(f"historian {rate:,.0f} rows/s, buffer backlog {self.sink.backlog}")
+        parts.append(f"historian {rate:,.0f} rows/s, buffer backlog {self.buffer.backlog}")
         return "ingest: " + "; ".join(parts), {p: m.rows for p, m in self.meters.items()}, stored
 
     async def _log_loop(self) -> None:

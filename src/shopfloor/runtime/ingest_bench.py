@@ -242,7 +242,7 @@ async def _run(folder: Path, broker: str, cfg: dict[str, int]) -> dict[str, Any]
             out["edge_stats"] = {
                 k: v for k, v in edge.stats.items() if k in ("messages", "suppressed", "dropped")
             }
-            out["buffer"] = {k: ingest.sink.stats[k] for k in ("direct", "buffered", "replayed")}
+            out["buffer"] = {k: ingest.buffer.stats[k] for k in ("direct", "buffered", "replayed")}
         finally:
             await edge.stop()
             await ingest.stop()

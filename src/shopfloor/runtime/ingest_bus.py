@@ -1,5 +1,6 @@
 """The two ends of ingest on the bus: :class:`BusPublisher` (connectors -> UNS topics) and
-:class:`HistorianWriter` (UNS topics -> historian and in-process subscribers).
+:class:`HistorianWriter` (UNS topics -> historian); :class:`FanOutSink` hands what the
+connectors deliver to the in-process subscribers on the way in.
 
 What travels (see :mod:`shopfloor.bus.topics` and :mod:`shopfloor.bus.envelope`):
 
@@ -138,11 +139,34 @@ class Subscribers:
             self.failures[name] += 1
 
 
+class FanOutSink:
+    """Where the connectors deliver: to the in-process subscribers at once, then on to
+    ``inner`` (the store-and-forward buffer, the bus and the historian).
+
+    So live consumers see a value as soon as its connector hands it over, without the bus round
+    trip and the writers' flush interval, and also while the bus is down.
+    """
+
+    def __init__(self, subscribers: Subscribers, inner: SampleSink) -> None:
+        self.subscribers, self.inner = subscribers, inner
+
+    async def on_samples(self, batch: SampleBatch) -> None:
+        if len(batch):
+            await self.subscribers.samples(batch)
+        await self.inner.on_samples(batch)
+
+    async def on_events(self, events: Sequence[MachineEvent]) -> None:
+        if events:
+            await self.subscribers.events(list(events))
+        await self.inner.on_events(events)
+
+
 class HistorianWriter:
-    """One ingest worker: subscribes to the UNS, decodes, fans out, writes batches.
+    """One ingest worker: subscribes to the UNS, decodes, writes batches (and fans out).
 
     Messages are decoded as they arrive and collected; every ``flush_interval_s`` (or as soon as
-    ``max_rows`` rows wait) they go to the subscribers and then, as one Arrow table, to the
+    ``max_rows`` rows wait) they go to the ``subscribers`` (when given: :class:`IngestService`
+    fans out at delivery instead, see :class:`FanOutSink`) and then, as one Arrow table, to the
     historian (in a worker thread, under the store's lock). A payload that cannot be decoded is
     counted and parked in ``status`` with the reason. A historian failure keeps the rows for the
     next flush; rows the historian refuses as bad input are counted and logged.
@@ -154,7 +178,7 @@ class HistorianWriter:
         transport: Transport,
         topic_filter: str,
         historian: Historian,
-        subscribers: Subscribers,
+        subscribers: Subscribers | None = None,
         *,
         status: ConnectorState | None = None,
         clock: Clock | None = None,
@@ -232,12 +256,14 @@ class HistorianWriter:
         """Hand what was collected to the subscribers and the historian."""
         events, self._events = self._events, []
         if events:
-            await self.subscribers.events(events)
+            if self.subscribers is not None:
+                await self.subscribers.events(events)
             self.stats["events"] += len(events)
         fresh, self._samples, self._pending = self._samples, [], 0
         if fresh:
             batch = SampleBatch.concat(fresh)
-            await self.subscribers.samples(batch)
+            if self.subscribers is not None:
+                await self.subscribers.samples(batch)
             self._unwritten.append(batch)
         if not self._unwritten:
             return

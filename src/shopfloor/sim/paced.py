@@ -6,7 +6,16 @@ asyncio task (``await start()`` / ``await stop()``, the :class:`~shopfloor.servi
 protocol) or in a thread of its own (``start_thread()`` / ``stop_thread()``). Outlets receive
 tag values and events in the stepping thread only. :meth:`VirtualPlant.command` is safe from
 any thread and applies the command at once, at the virtual instant last stepped (it implements
-:class:`~shopfloor.sim.outlet.PlantControl`); what it emits is delivered with the next step.
+:class:`~shopfloor.sim.outlet.PlantControl`); what it emits is delivered with the next step,
+which the command brings forward to at once.
+
+State tags are reported by exception: with every ``state_change`` event the outlets also get
+the equipment's PackML state tag values at the instant of the change
+(:meth:`~shopfloor.sim.sampler.TagSampler.state_values`), besides the tags' periodic samples, so
+a change reaches the servers (and clients) at once rather than up to two sampling periods later.
+A periodic sample older than the value reported by exception is then left out, as a device
+never reports an older value after a newer one (an OPC UA client sampling the server could
+otherwise see the older value and miss the change until the next sample).
 Alone the plant runs its own order mix; with ``connected=True`` it runs only the jobs received
 through ``job`` commands.
 """
@@ -24,12 +33,13 @@ from typing import Any
 
 from shopfloor.clock import NS_PER_S, from_ns
 from shopfloor.errors import BadInput, SimError
-from shopfloor.events import MachineEvent
+from shopfloor.events import EventKind, MachineEvent
 from shopfloor.plant.loader import load_plant
 from shopfloor.plant.model import Plant
 from shopfloor.service import Health
 from shopfloor.sim.model import PlantModel
 from shopfloor.sim.outlet import Command, CommandResult, FanOut, PlantOutlet, TagBlock, TagValue
+from shopfloor.sim.sampler import TagSampler
 from shopfloor.sim.truth import Truth
 from shopfloor.sim.world import ProcessOverrides
 
@@ -49,8 +59,20 @@ class _Relay:
         self.outlet = outlet
         self.direct = False
         self.pending: list[Callable[[], None]] = []
+        #: Gives the state tag values of a state change (None: no tag values emitted).
+        self.sampler: TagSampler | None = None
+        #: State tag -> time of the value last reported by exception.
+        self.reported: dict[str, int] = {}
 
     def on_values(self, values: Sequence[TagValue]) -> None:
+        if self.reported:  # a device never reports an older value after a newer one
+            reported = self.reported
+            values = [v for v in values if v.ts_ns >= reported.get(v.tag, v.ts_ns)]
+            if not values:
+                return
+        self._values(values)
+
+    def _values(self, values: Sequence[TagValue]) -> None:
         if self.direct:
             self.outlet.on_values(values)
         else:
@@ -67,6 +89,14 @@ class _Relay:
             self.outlet.on_event(event)
         else:
             self.pending.append(partial(self.outlet.on_event, event))
+        if self.sampler is not None and event.kind is EventKind.STATE_CHANGE:
+            code = event.payload.get("code")
+            if isinstance(code, int):
+                values = self.sampler.state_values(event.equipment, event.ts_ns, code)
+                for v in values:
+                    self.reported[v.tag] = v.ts_ns
+                if values:
+                    self._values(values)
 
     def flush(self) -> None:
         pending, self.pending = self.pending, []
@@ -102,10 +132,14 @@ class VirtualPlant:
             orders="external" if connected else "own",
             process_overrides=process_overrides,
         )
+        self._relay.sampler = self.model.sampler
         self._wall = wall
         self._wall0: float | None = None
         self._lock = threading.RLock()
         self._stop = threading.Event()
+        self._poked = threading.Event()  # step now (the stepping thread)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None  # step now (the stepping task)
         self._task: asyncio.Task[None] | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -183,12 +217,21 @@ class VirtualPlant:
 
     async def start(self) -> None:
         self._begin()
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
         self._task = asyncio.create_task(self._run_async(), name="virtual-plant")
 
     async def _run_async(self) -> None:
+        assert self._wake is not None
+        wake = self._wake
         try:
             while not self._stop.is_set():
-                await asyncio.sleep(self.step())
+                wait = self.step()
+                if wait <= 0:
+                    await asyncio.sleep(0)
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), wait)
+                wake.clear()
         except Exception as exc:  # reported by health() and stop()
             self._error = exc
             raise
@@ -212,14 +255,16 @@ class VirtualPlant:
 
     def _run_thread(self) -> None:
         try:
-            while not self._stop.wait(self.step()):
-                pass
+            while not self._stop.is_set():
+                if self._poked.wait(self.step()):
+                    self._poked.clear()
             self._end()  # the last deliveries come from this thread too
         except Exception as exc:
             self._error = exc
 
     def stop_thread(self, timeout: float = 10.0) -> Truth:
         self._stop.set()
+        self._poked.set()
         if self._thread is not None:
             self._thread.join(timeout)
         truth = self._end()
@@ -243,7 +288,18 @@ class VirtualPlant:
         with self._lock:
             if self._truth is not None:
                 return CommandResult(False, "the virtual plant has stopped")
-            return self.model.command(equipment, cmd, dict(args or {}))
+            result = self.model.command(equipment, cmd, dict(args or {}))
+            if self._relay.pending:
+                self._poke()
+            return result
+
+    def _poke(self) -> None:
+        """Have the stepping loop step at once (to deliver what a command emitted)."""
+        self._poked.set()
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: the plant is stopping
+                loop.call_soon_threadsafe(wake.set)
 
     def truth(self) -> Truth:
         """The ground truth so far (final once stopped)."""

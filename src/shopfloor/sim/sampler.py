@@ -6,6 +6,11 @@ samples whose times fall in the period, ``[t0, t1)``, and hands them to the outl
 Like an OPC UA server with a 1 s publishing interval, values of a period are delivered at its
 end with their own source timestamps. Analog sensors drop out now and then (value None, quality
 BAD). Periodic ``energy`` events give each meter's reading every ``sim.energy_event_s``.
+
+Discrete PackML state tags (signal ``packml_state``) are sampled at their rate like every tag
+and, where the plant runs against the wall clock (:mod:`shopfloor.sim.paced`), also reported by
+exception: :meth:`TagSampler.state_values` gives their values at the instant of a
+``state_change`` event, to be sent on at once rather than with the period's batch.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from shopfloor.sim.world import World
 PERIOD_S = 1.0
 BLOCK_S = 0.1
 WAVEFORM = "spindle_vibration"
+#: The signal of discrete state tags (reported by exception as well, see the module doc).
+STATE_SIGNAL = "packml_state"
 SIGNALS: dict[str, SignalFn] = {**MACHINE_SIGNALS, **PLANT_SIGNALS}
 #: Signals from sensors that may drop out.
 DROPOUT: frozenset[str] = frozenset(
@@ -122,6 +129,11 @@ class TagSampler:
                 self.tags.append(
                     TagRuntime(ctx, fn, tag.signal in DROPOUT, tag.rate_hz, CONVERT[tag.data_type])
                 )
+        #: Equipment path -> its PackML state tags.
+        self.state_tags: dict[str, list[TagRuntime]] = {}
+        for rt in self.tags:
+            if rt.ctx.tag.signal == STATE_SIGNAL:
+                self.state_tags.setdefault(rt.ctx.asset.path, []).append(rt)
         self.metered = [a for a in self.assets if a.tracker.metered]
         self.values_emitted = 0
         self._t = float(world.env.now)  # end of the last period sampled
@@ -140,6 +152,14 @@ class TagSampler:
         now = float(self.world.env.now)
         if now > self._t:
             self.tick(self._t, now)
+
+    def state_values(self, equipment: str, ts_ns: int, code: int) -> list[TagValue]:
+        """The values of ``equipment``'s PackML state tags for a change to state ``code`` at
+        ``ts_ns`` (none when it has no such tag)."""
+        return [
+            TagValue(rt.ctx.tag_id, ts_ns, rt.convert(code))
+            for rt in self.state_tags.get(equipment, ())
+        ]
 
     def _dropout(self, rt: TagRuntime, t0: float) -> None:
         p = rt.ctx.asset.p

@@ -5,7 +5,8 @@ on loopback ports, logs in to the dashboard in headless Chromium (``--chromium``
 Playwright), then holds and resumes one equipment ``--changes`` times with the plant's own
 command interface. For each change it measures the wall time from the command to the moment the
 browser paints the tile in its new state (a ``MutationObserver`` stamps ``Date.now()`` at the
-next animation frame). Prints p50 / p95 / max in ms over all changes.
+next animation frame). Prints p50 / p95 / max in ms over all changes, and the changes that did
+not show within 30 s (``missed``, by number and command).
 """
 
 from __future__ import annotations
@@ -34,6 +35,15 @@ WATCH = """([path, held]) => {
 }"""
 
 
+#: Waits for ``window.__seen`` at most ``ms`` (then null: the change never showed).
+SEEN = """(ms) => Promise.race([
+  window.__seen,
+  new Promise((resolve) => setTimeout(() => resolve(null), ms)),
+])"""
+#: How long one change may take to show before it counts as missed.
+MISS_MS = 30_000
+
+
 def _quantile(xs: list[float], q: float) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
@@ -51,6 +61,7 @@ def ui_latency(
     if changes < 2:
         raise BadInput(f"--changes: need at least 2, got {changes}")
     delays: list[float] = []
+    missed: list[str] = []
     with tempfile.TemporaryDirectory() as tmp, DemoPlatform(Path(tmp)) as demo:
         path = demo.ctx.equipment_path(equipment)
         with chromium(chromium_path) as browser:
@@ -64,14 +75,20 @@ def ui_latency(
                 result = demo.rt.plant.command(path, command, {})
                 if not result.ok:
                     raise BadInput(f"--equipment: {path} refused {command}: {result.message}")
-                seen = page.evaluate("() => window.__seen")
+                seen = page.evaluate(SEEN, MISS_MS)
+                if seen is None:
+                    missed.append(f"{i}:{command}")
+                    continue
                 delays.append(seen["at"] - t0)
+    if not delays:
+        raise BadInput(f"--equipment: no state change of {path} showed within {MISS_MS} ms")
     out = {
         "equipment": path,
         "changes": len(delays),
         "p50_ms": round(_quantile(delays, 0.5), 1),
         "p95_ms": round(_quantile(delays, 0.95), 1),
         "max_ms": round(max(delays), 1),
+        "missed": missed,
         "target_ms": 2000,
     }
     typer.echo(json.dumps(out))
