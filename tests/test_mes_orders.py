@@ -97,6 +97,12 @@ def test_operation_state_machine(mes: MesService) -> None:
         mes.orders.operation_action("JO-4", 20, "complete")
     o = mes.orders.operation_action("JO-4", 20, "resume")
     assert o.operations[1].status == "pending"
+    turn = o.operations[0]
+    assert any(e["order_id"] == "JO-4" for p in turn.eligible for e in mes.dispatch.list(p))
+    o = mes.orders.operation_action("JO-4", 10, "complete", reason="done by hand")
+    assert o.operations[0].status == "complete"
+    left = [e for p in turn.eligible for e in mes.dispatch.list(p) if e["order_id"] == "JO-4"]
+    assert left == [], "a completed operation is off the dispatch lists"
 
 
 def test_create_validates_its_input(mes: MesService) -> None:

@@ -212,7 +212,7 @@ class Orders:
             o = find_op(order, op)
             to = resume_target_op(o) if action == "resume" else None
             op_to(s, o, action, now, who=who, reason=reason, to=to)
-            if action == "abort":
+            if action in ("abort", "complete"):  # off the dispatch lists: never sent now
                 drop_entries(s, order.id, o.seq)
             refresh(s, order, now, who or "operator")
         return self.get(order_id)
