@@ -34,7 +34,7 @@ def test_migrations_upgrade_an_empty_database_to_the_models(empty_db_url: str) -
         assert inspect(engine).get_table_names() == []
         assert current_revision(engine) is None
         migrate(engine)
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003"
         tables = set(inspect(engine).get_table_names())
         assert tables == set(Base.metadata.tables) | {VERSION_TABLE}
         with engine.connect() as conn:
@@ -43,7 +43,7 @@ def test_migrations_upgrade_an_empty_database_to_the_models(empty_db_url: str) -
             )
             assert compare_metadata(ctx, Base.metadata) == []
         migrate(engine)  # at head already: nothing to do
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003"
         cfg = alembic_config(engine)
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
@@ -55,7 +55,7 @@ def test_migrations_upgrade_an_empty_database_to_the_models(empty_db_url: str) -
 
 def test_open_mes_upgrades_at_open(empty_db_url: str) -> None:
     with open_mes(empty_db_url, plant=DEMO) as mes:
-        assert current_revision(mes.ctx.db.engine) == "0002"
+        assert current_revision(mes.ctx.db.engine) == "0003"
         assert mes.orders.list() == []
 
 

@@ -1,7 +1,8 @@
 """``shopfloor mes ...`` (orders, dispatch lists, operator entry) and ``shopfloor trace``.
 
 The floor commands (downtime, alarms, states, shifts) live in :mod:`shopfloor.mes.cli_floor`,
-the material and quality commands in :mod:`shopfloor.mes.cli_quality`; this module mounts them.
+the material and quality commands in :mod:`shopfloor.mes.cli_quality`, the schedules in
+:mod:`shopfloor.mes.cli_planning`; this module mounts them.
 Every command takes ``--db URL`` and ``--json``; bad input exits 2 with a message naming it.
 """
 
@@ -14,6 +15,7 @@ import typer
 from shopfloor.errors import BadInput
 from shopfloor.mes.cli_common import ByOpt, DbOpt, JsonOpt, PlantOpt, emit, instant_ns, mes_at
 from shopfloor.mes.cli_floor import register_floor
+from shopfloor.mes.cli_planning import register_planning
 from shopfloor.mes.cli_quality import register_quality
 
 app = typer.Typer(no_args_is_help=True, help="ISA-95 operations: orders, dispatch, quality...")
@@ -23,6 +25,7 @@ app.add_typer(order_app, name="order")
 app.add_typer(dispatch_app, name="dispatch")
 register_floor(app)
 register_quality(app)
+register_planning(app)
 
 ORDER_COLUMNS = ("id", "product", "quantity", "status", "priority", "due", "good", "scrap")
 OP_COLUMNS = ("seq", "op_id", "status", "equipment", "good", "scrap", "started", "ended")

@@ -3,8 +3,8 @@
 ``open_mes(url)`` opens (and migrates to the head revision) the database, reads the plant file
 and the reason tree, and returns a :class:`MesService` whose attributes are the domains
 (``orders``, ``dispatch``, ``production``, ``material``, ``trace``, ``quality``, ``spc``,
-``ncr``, ``states``, ``downtime``, ``alarms``, ``maintenance``). Machine events enter through
-:meth:`apply` and :meth:`apply_many` only.
+``ncr``, ``states``, ``downtime``, ``alarms``, ``maintenance``, ``planning``). Machine events
+enter through :meth:`apply` and :meth:`apply_many` only.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from shopfloor.mes.material import Material
 from shopfloor.mes.models import ParkedEvent
 from shopfloor.mes.ncr import Ncrs
 from shopfloor.mes.orders import Orders
+from shopfloor.mes.planning import Planning
 from shopfloor.mes.production import Production
 from shopfloor.mes.quality import Quality
 from shopfloor.mes.reasons import ReasonTree, load_reasons
@@ -56,6 +57,7 @@ class MesService:
         self.downtime = Downtimes(ctx)
         self.alarms = Alarms(ctx)
         self.maintenance = MaintenanceOrders(ctx)
+        self.planning = Planning(ctx, self.dispatch)
 
     @property
     def plant(self) -> Plant:

@@ -19,6 +19,7 @@ from shopfloor.mes.models.orders import (
     ProductionReport,
     SeenEvent,
 )
+from shopfloor.mes.models.planning import ScheduleProposal
 from shopfloor.mes.models.quality import Inspection, NcrTransition, NonConformance, QualitySpec
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "ParkedEvent",
     "ProductionReport",
     "QualitySpec",
+    "ScheduleProposal",
     "SeenEvent",
     "StateSegment",
     "Unit",
