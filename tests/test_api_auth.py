@@ -39,6 +39,7 @@ PATH_VALUES = {
     "downtime_id": "1",
     "username": "viewer",
     "token_id": "0123456789ab",
+    "schedule_id": "SCH-000001",
 }
 
 

@@ -25,10 +25,12 @@ from shopfloor.api.routes import (
     history,
     kpi,
     live,
+    maintenance,
     orders,
     plant,
     production,
     quality,
+    schedules,
     system,
     users,
 )
@@ -41,11 +43,26 @@ DOCS_URL = "/api/docs"
 #: Adds routes, mounts or middleware to the app (e.g. the dashboard).
 Extension = Callable[[FastAPI, ApiContext], None]
 
-ROUTERS = (system, auth, users, plant, history, live, orders, alarms, quality, production, kpi)
+ROUTERS = (
+    system,
+    auth,
+    users,
+    plant,
+    history,
+    live,
+    orders,
+    alarms,
+    quality,
+    production,
+    kpi,
+    maintenance,
+    schedules,
+)
 
 DESCRIPTION = """\
 The shopfloor platform over HTTP: plant, tags and history, live values (Server-Sent Events),
-orders and dispatch lists, genealogy, quality and SPC, alarms, downtime, KPIs and energy.
+orders and dispatch lists, genealogy, quality and SPC, alarms, downtime, KPIs and energy,
+equipment health and maintenance work orders, schedules of the open orders.
 
 Authenticate with an API token (`Authorization: Bearer sft_...`) or a web session
 (`POST /api/v1/auth/login`; writes with the session cookie need the `X-CSRF-Token` header).

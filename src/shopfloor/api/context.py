@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from shopfloor.api.errors import Unavailable
 from shopfloor.api.events import EventLog
@@ -39,6 +40,9 @@ class ApiContext:
     energy: EnergySettings | None = None
     #: The runtime's health (service name -> Health), for ``GET /api/v1/health``.
     health: Callable[[], Mapping[str, Health]] | None = None
+    #: The live health service's state (e.g. "training health models") and the latest health
+    #: of each scored equipment by path, for ``GET /api/v1/maintenance/health``.
+    maintenance: Callable[[], tuple[str, Mapping[str, dict[str, Any]]]] | None = None
     #: Mark cookies ``Secure`` (behind HTTPS).
     secure_cookies: bool = False
 

@@ -61,7 +61,8 @@ PERMISSIONS: dict[Permission, tuple[Role, str]] = {
     Permission.ALARM_RESPOND: (Role.OPERATOR, "acknowledge, shelve and unshelve alarms"),
     Permission.PRODUCTION_REPORT: (
         Role.OPERATOR,
-        "report counts and downtime of equipment that is not networked; assign downtime reasons",
+        "report counts and downtime of equipment that is not networked; assign downtime reasons; "
+        "close maintenance work orders",
     ),
     Permission.QUALITY_RECORD: (Role.OPERATOR, "record inspection results"),
     Permission.ORDER_EDIT: (

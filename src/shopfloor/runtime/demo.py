@@ -174,6 +174,7 @@ def compose(
     health = DemoHealth(
         plant, str(s.plant), clock, mes, ingest, s.data_dir / "models", train=train_health
     )
+    ctx.maintenance = health.status
     services = rt.runtime.services
     rt.runtime.services = [
         _Stores(auth, mes, historian),

@@ -144,6 +144,11 @@ class DemoHealth:
         if self.service is not None:
             await self.service.stop()
 
+    def status(self) -> tuple[str, dict[str, dict[str, Any]]]:
+        """The state and the latest health per monitored equipment (none while models load),
+        for ``GET /api/v1/maintenance/health``."""
+        return self.state, (self.service.status() if self.service is not None else {})
+
     def health(self) -> Health:
         if self.service is not None:
             inner = self.service.health()
