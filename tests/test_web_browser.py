@@ -133,6 +133,56 @@ def test_an_acknowledged_alarm_shows_in_the_audit_log(page: Any, demo: DemoPlatf
     assert entry.actor == demo.credential.username
 
 
+def test_a_maintenance_work_order_is_closed_from_the_maintenance_page(
+    page: Any, demo: DemoPlatform
+) -> None:
+    mes = demo.ctx.mes
+    assert mes is not None
+    order, _created = mes.maintenance.open_predictive(
+        LATHE,
+        code="PDM-TEST",
+        text="Failure predicted: remaining useful life 6.0 operating h < 24 h",
+        evidence={"health": {"health_index": 0.3, "rul_h": 6.0, "anomaly_score": 0.8}},
+    )
+    _open(page, "maintenance")
+    row = page.locator("tr", has_text=order.id)
+    assert "6" in row.inner_text() and load("en")["maint.status_open"] in row.inner_text()
+    row.locator("input.note-input").fill("spindle bearing replaced")
+    row.locator("button.close-wo").click()
+    page.wait_for_selector(
+        f"[data-page=maintenance] tr:has-text('{order.id}') [data-wo-status=closed]",
+        timeout=DEADLINE_MS,
+    )
+    done = mes.maintenance.get(order.id)
+    assert done.status == "closed" and done.note == "spindle bearing replaced"
+    (entry,) = demo.ctx.auth.audit.query(action="maintenance.close", limit=10)
+    assert entry.actor == demo.credential.username and entry.target.endswith(order.id)
+
+
+def test_a_schedule_is_proposed_and_applied_from_the_schedules_page(
+    page: Any, demo: DemoPlatform
+) -> None:
+    mes = demo.ctx.mes
+    assert mes is not None
+    # the floor service releases orders as the demo starts; wait until some work is open
+    page.wait_for_function(
+        "() => fetch('/api/v1/orders?status=released&status=running&limit=1')"
+        ".then(r => r.json()).then(b => b.items.length > 0)",
+        timeout=DEADLINE_MS,
+    )
+    _open(page, "schedules")
+    page.fill("[data-page=schedules] input[type=number]", "1")
+    page.click("button.propose")
+    page.wait_for_selector("[data-schedule][data-status=proposed] .gantt-row", timeout=DEADLINE_MS)
+    schedule_id = page.get_attribute("[data-schedule]", "data-schedule")
+    assert schedule_id is not None and mes.planning.get(schedule_id).status == "proposed"
+    page.click("button.apply-schedule")
+    page.wait_for_selector(
+        f"[data-schedule='{schedule_id}'][data-status=applied]", timeout=DEADLINE_MS
+    )
+    assert mes.planning.get(schedule_id).applied_by == demo.credential.username
+
+
 def _english_leaks(texts: list[str]) -> list[str]:
     en, zh = load("en"), load("zh")
     exempt = re.compile(r"^[A-Za-z0-9 ./{}()%\-,:]*$")

@@ -7,9 +7,11 @@ import * as alarms from "./page_alarms.js";
 import * as equipment from "./page_equipment.js";
 import * as guide from "./page_guide.js";
 import * as line from "./page_line.js";
+import * as maintenance from "./page_maintenance.js";
 import * as orders from "./page_orders.js";
 import * as overview from "./page_overview.js";
 import * as quality from "./page_quality.js";
+import * as schedules from "./page_schedules.js";
 import * as energy from "./page_energy.js";
 
 const PAGES = {
@@ -20,8 +22,8 @@ const PAGES = {
   quality: quality.render,
   energy: energy.render,
   alarms: alarms.render,
-  schedules: guide.schedules,
-  maintenance: guide.maintenance,
+  schedules: schedules.render,
+  maintenance: maintenance.render,
   assessment: guide.assessment,
 };
 
