@@ -15,6 +15,7 @@ import pytest
 from shopfloor.errors import ConfigError, ConnectorUnavailable
 from shopfloor.mes import MesService, open_mes
 from shopfloor.mes.lifecycle import OrderStatus
+from shopfloor.mes.models import ScheduleProposal
 from shopfloor.plant import load_plant
 from shopfloor.plant.model import Plant, Protocol
 from shopfloor.runtime.floor_channels import Channels
@@ -81,6 +82,39 @@ def test_the_floor_releases_dispatches_and_completes_orders(plant: Plant, tmp_pa
         pumps = [o for o in orders if o.product == "pump-a" and o.status != "created"]
         assert pumps and all(o.status != OrderStatus.COMPLETE for o in pumps)
         assert all(e["status"] != "sent" for e in mes.dispatch.list(LATHE2))
+
+
+def test_routing_leaves_the_units_an_applied_schedule_chose(plant: Plant, tmp_path: Path) -> None:
+    vmc1 = "suzhou/machining/line1/milling/vmc-01"
+    model = build_model(plant, 5, outlet=Recorder(values=False), orders="external")
+    channels = Channels(plant, {Protocol.OPCUA: model, Protocol.SPARKPLUG: model})
+    plan = OrderPlan(size=(2, 3), wip_per_line=3, backlog_per_line=1, generate=False)
+    with open_mes(f"sqlite:///{tmp_path / 'mes.db'}", plant=plant, clock=model) as mes:
+        ids = [mes.orders.create("housing-a", 2).id for _ in range(3)]
+        for order_id in ids:
+            mes.orders.release(order_id)
+        mills = [(order_id, 20) for order_id in ids]
+        mes.dispatch.apply_sequence(vmc1, mills)
+        reporting = {p for p, *_r in plant.walk() if channels.reaches(p)}
+        work = FloorWork(mes, channels, plan.validate(plant), reporting, model)
+        work.route()  # no schedule applied: the three milling jobs spread over the VMCs
+        assert len(mes.dispatch.list(vmc1)) == 1
+        mes.dispatch.apply_sequence(vmc1, mills)
+        with mes.ctx.db.tx() as s:  # what Planning.apply records for a schedule choosing vmc-01
+            entries = [{"order_id": o, "seq": q, "op_id": "mill"} for o, q in mills]
+            s.add(_applied_schedule({vmc1: entries}, model.now_ns()))
+        assert mes.planning.placed() == {(o, q, vmc1) for o, q in mills}
+        work.route()
+        assert [(e["order_id"], e["seq"]) for e in mes.dispatch.list(vmc1)] == mills
+
+
+def _applied_schedule(units: dict[str, list[dict[str, object]]], now: int) -> ScheduleProposal:
+    return ScheduleProposal(
+        id="SCH-000001", created_ns=now, who="planner", solver="test", status="applied",
+        solver_status="feasible", time_limit_s=1.0, wall_s=0.1, makespan_s=0, lower_bound=0,
+        objective=0, weighted_tardiness=0, orders=[], units=units, applied_ns=now,
+        applied_by="planner", moved=0,
+    )  # fmt: skip
 
 
 def test_channels_refuse_what_they_cannot_reach(plant: Plant) -> None:

@@ -7,8 +7,9 @@ nothing is stored) and stores it as ``SCH-nnnnnn``: per work unit the entries in
 planned start and end. :meth:`Planning.apply` makes those sequences the dispatch lists, every unit
 in one transaction: when one no longer applies (an operation was sent to another unit since),
 the error names the unit and the entry and no list changes. Entries whose operation has
-finished since are skipped. The floor service sends each unit the head of its list, so applying
-a schedule changes what the plant runs next.
+finished since are skipped. The floor service sends each unit's queued jobs in list order and
+leaves the units the schedule applied last chose (:meth:`Planning.placed`) out of its load
+balancing, so a schedule decides where and in which order the jobs still queued in MES run.
 """
 
 from __future__ import annotations
@@ -141,6 +142,21 @@ class Planning:
         )
         with self.ctx.db.tx() as s:
             return builtins.list(s.scalars(q.limit(limit)))
+
+    def placed(self) -> set[tuple[str, int, str]]:
+        """``(order id, operation seq, work unit)`` of every entry of the schedule applied last
+        (none when no schedule was applied): the work units a schedule chose, which the floor's
+        load balancing leaves alone."""
+        q = (
+            select(ScheduleProposal)
+            .where(ScheduleProposal.status == APPLIED)
+            .order_by(ScheduleProposal.applied_ns.desc(), ScheduleProposal.id.desc())
+            .limit(1)
+        )
+        with self.ctx.db.tx() as s:
+            row = s.scalars(q).first()
+            units = dict(row.units) if row is not None else {}
+        return {(e["order_id"], int(e["seq"]), path) for path, rows in units.items() for e in rows}
 
     def apply(self, schedule_id: str, *, who: str = "") -> Applied:
         """Make the proposal's sequences the dispatch lists of its work units, all or none."""

@@ -17,6 +17,9 @@ the open orders and does, in this order:
    <shopfloor.mes.dispatch.Dispatch.apply_sequence>`, appended after what is queued there): work
    spreads over the machines, and a job never waits on a work unit no job can reach (Modbus
    gateway, operator-run) while a reachable one could do it, so the machine MES sees does it.
+   A job the schedule applied last (:meth:`Planning.apply
+   <shopfloor.mes.planning.Planning.apply>`) placed on a reachable unit stays there: the
+   schedule chose its unit and its place.
 4. **Dispatch.** Every queued job of an active order goes to its machine
    (:meth:`Dispatch.send_next <shopfloor.mes.dispatch.Dispatch.send_next>`), work units of earlier
    operations first, so a machine knows an order's later operations before its first unit
@@ -114,8 +117,13 @@ class FloorWork:
     def route(self) -> None:
         dispatch = self.mes.dispatch
         lists = {p: dispatch.list(p) for p in self.movable}
+        planned = self.mes.planning.placed()
         for path in self.movable:
             for entry in [e for e in lists[path] if e["status"] == "queued"]:
+                if (entry["order_id"], entry["seq"], path) in planned and self.channels.reaches(
+                    path
+                ):
+                    continue
                 order = self.mes.orders.get(entry["order_id"])
                 op = next(o for o in order.operations if o.seq == entry["seq"])
                 targets = [p for p in op.eligible if self.channels.reaches(p)]
