@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from shopfloor.api import ApiServer
 from shopfloor.clock import NS_PER_S
@@ -266,3 +268,20 @@ async def test_kpis_over_a_window_from_received_events(
     assert (kpi["availability"], kpi["quality_ratio"], kpi["oee"]) == (0.5, 0.5, 0.25)
     r = await client.get(f"{API}/kpi/definitions", headers=platform.bearer("viewer"))
     assert "iso22400.oee" in {k["id"] for k in r.json()["items"]}
+
+
+async def test_a_busy_sqlite_database_is_a_503_to_retry(
+    client: httpx.AsyncClient, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mes = platform.ctx.mes
+    assert mes is not None
+
+    def locked(*_args: object, **_kw: object) -> None:
+        raise OperationalError(
+            "UPDATE mes_dispatch", {}, sqlite3.OperationalError("database is locked")
+        )
+
+    monkeypatch.setattr(mes.orders, "list", locked)
+    r = await client.get(f"{API}/orders", headers=platform.bearer("viewer"))
+    body = assert_error(r, 503, "db.busy")
+    assert "retry" in str(body["message"]) and r.headers["retry-after"] == "1"

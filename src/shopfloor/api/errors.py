@@ -21,6 +21,7 @@ from shopfloor.auth.audit import plain
 from shopfloor.auth.errors import Forbidden, Unauthenticated, UserConflict, UserNotFound
 from shopfloor.errors import ConnectorUnavailable, NotFound, ShopfloorError
 from shopfloor.mes import IllegalTransition, MesConflict, MesNotFound
+from shopfloor.sqlite import is_busy
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,16 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     rid = current_request_id() or str(request.scope.get(SCOPE_KEY, ""))
+    if is_busy(exc):  # SQLite: another writer committed first; nothing was written
+        log.warning("%s %s: database busy (request id %s)", request.method, request.url.path, rid)
+        body = error_body(
+            "db.busy",
+            "the database is busy with another writer and nothing was changed; retry the request",
+            request_id=rid,
+        )
+        return JSONResponse(
+            body, status_code=503, headers={"x-request-id": rid, "Retry-After": "1"}
+        )
     log.exception(
         "unexpected error in %s %s (request id %s)", request.method, request.url.path, rid
     )

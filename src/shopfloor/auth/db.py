@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +21,7 @@ from shopfloor.auth.errors import AuthError
 from shopfloor.auth.models import AuthBase
 from shopfloor.config import Settings
 from shopfloor.errors import BadInput
+from shopfloor.sqlite import BUSY_TIMEOUT_S, use_sqlite_transactions
 
 DB_FILE = "auth.sqlite"
 APPEND_ONLY = "the audit log is append-only"
@@ -45,20 +45,6 @@ def default_url(cfg: Settings) -> str:
     return f"sqlite:///{(Path(cfg.data_dir) / DB_FILE).as_posix()}"
 
 
-def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.isolation_level = None  # SQLAlchemy, not the driver, begins transactions
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.close()
-
-
-def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
-
-
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; a bad URL or a missing driver is :class:`BadInput` naming it."""
     try:
@@ -75,12 +61,15 @@ def make_engine(url: str) -> Engine:
     if backend == "sqlite":
         Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
     try:
-        engine = create_engine(parsed, pool_pre_ping=backend == "postgresql")
+        engine = create_engine(
+            parsed,
+            pool_pre_ping=backend == "postgresql",
+            connect_args={"timeout": BUSY_TIMEOUT_S} if backend == "sqlite" else {},
+        )
     except (NoSuchModuleError, ImportError) as exc:
         raise BadInput(f"auth database {url!r}: no driver for {parsed.drivername}: {exc}") from None
     if backend == "sqlite":
-        event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+        use_sqlite_transactions(engine)
     return engine
 
 

@@ -12,17 +12,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopfloor.config import Settings, settings
 from shopfloor.errors import BadInput, MesError
+from shopfloor.sqlite import BUSY_TIMEOUT_S, use_sqlite_transactions
 
 VERSION_TABLE = "mes_alembic_version"
 MIGRATIONS = "shopfloor.mes:migrations"
@@ -33,20 +33,6 @@ def default_url(cfg: Settings | None = None) -> str:
     """``sqlite:///<data_dir>/mes.sqlite``."""
     data_dir = (cfg or settings()).data_dir
     return f"sqlite:///{(Path(data_dir) / DB_FILE).as_posix()}"
-
-
-def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not the driver, begin transactions, so that SAVEPOINTs work (pysqlite).
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
-
-
-def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -63,12 +49,15 @@ def make_engine(url: str) -> Engine:
     if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     try:
-        engine = create_engine(parsed, pool_pre_ping=backend == "postgresql")
+        engine = create_engine(
+            parsed,
+            pool_pre_ping=backend == "postgresql",
+            connect_args={"timeout": BUSY_TIMEOUT_S} if backend == "sqlite" else {},
+        )
     except (NoSuchModuleError, ImportError) as exc:
         raise BadInput(f"--db {url!r}: no driver for {parsed.drivername}: {exc}") from None
     if backend == "sqlite":
-        event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+        use_sqlite_transactions(engine)
     return engine
 
 
