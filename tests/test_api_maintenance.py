@@ -10,6 +10,7 @@ import pytest
 from tests.test_api_support import (  # noqa: F401 - fixtures
     API,
     LATHE,
+    T0,
     Platform,
     assert_error,
     client_fixture,
@@ -26,6 +27,11 @@ def _health(path: str, hi: float) -> dict[str, Any]:
     return {"equipment": path, "health_index": hi, "rul_h": 40.0 * hi, "top": ["rms"]}
 
 
+def _served(row: dict[str, Any]) -> dict[str, Any]:
+    """As the API serves it: ``ts_ns`` becomes ISO 8601 ``ts``."""
+    return {k: v for k, v in row.items() if k != "ts_ns"} | {"ts": "2025-01-06T06:00:00Z"}
+
+
 async def test_health_is_served_with_the_service_state_and_503_without_a_service(
     client: httpx.AsyncClient, platform: Platform
 ) -> None:
@@ -39,14 +45,20 @@ async def test_health_is_served_with_the_service_state_and_503_without_a_service
 
     robot = platform.ctx.plant.resolve("robot-02")
     rows = {LATHE: _health(LATHE, 0.9), robot: _health(robot, 0.4)}
+    for row in rows.values():
+        row["ts_ns"] = T0
     platform.ctx.maintenance = lambda: ("scoring", rows)
     r = await client.get(f"{API}/maintenance/health", headers=viewer)
     assert r.status_code == 200
-    assert r.json() == {"state": "scoring", "items": list(rows.values()), "count": 2}
+    assert r.json() == {
+        "state": "scoring",
+        "items": [_served(row) for row in rows.values()],
+        "count": 2,
+    }
     r = await client.get(
         f"{API}/maintenance/health", params={"equipment": "lathe-01"}, headers=viewer
     )
-    assert r.json() == {"state": "scoring", "items": [rows[LATHE]], "count": 1}
+    assert r.json() == {"state": "scoring", "items": [_served(rows[LATHE])], "count": 1}
     r = await client.get(f"{API}/maintenance/health", params={"equipment": "nope"}, headers=viewer)
     assert_error(r, 404, "input.not_found")
 

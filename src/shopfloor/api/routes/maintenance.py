@@ -46,7 +46,7 @@ def equipment_health(
     if equipment:
         path = ctx.equipment_path(equipment)
         rows = {p: r for p, r in rows.items() if p == path}
-    return {"state": state, "items": list(rows.values()), "count": len(rows)}
+    return {"state": state, "items": plain(list(rows.values())), "count": len(rows)}
 
 
 @router.get("/maintenance/orders")
