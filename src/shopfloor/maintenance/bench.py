@@ -3,7 +3,8 @@
 ``pdm-cmapss`` trains and scores RUL models on every C-MAPSS set found in a folder (files
 ``train_FDxxx``, ``test_FDxxx``, ``RUL_FDxxx``, plain or ``.gz``) over several seeds and prints
 the mean, spread and time per set (``--six-conditions`` first spreads each set over six
-operating conditions); ``pdm-ai4i`` cross-validates the failure classifier.
+operating conditions); ``pdm-ai4i`` cross-validates the failure classifier; ``pdm-quality``
+judges the defect-risk model on held-out seeds of the virtual plant.
 """
 
 from __future__ import annotations
@@ -151,3 +152,23 @@ def register(app: typer.Typer) -> None:
         runs = [cross_validate(table, seed=s) for s in range(seeds)]
         keys = ("accuracy", "precision", "recall", "f1", "roc_auc")
         typer.echo(json.dumps({k: _spread([r[k] for r in runs]) for k in keys}))
+
+    @app.command("pdm-quality")
+    def pdm_quality(
+        plant: str = typer.Option("demo", "--plant", help="Example plant name or plant file."),
+        train_seeds: str = typer.Option("1-4", "--train-seeds", help="Seeds to train on."),
+        test_seeds: str = typer.Option("101-102", "--test-seeds", help="Held-out seeds."),
+        hours: float = typer.Option(168.0, "--hours", help="Simulated hours per seed."),
+        as_json: bool = typer.Option(True, "--json/--no-json", help="Print JSON."),
+    ) -> None:
+        """Defect risk per unit and operation on the virtual plant, beside baselines."""
+        from shopfloor.maintenance.quality_data import parse_seeds
+        from shopfloor.maintenance.quality_eval import quality_eval
+
+        result = quality_eval(
+            plant,
+            train_seeds=parse_seeds(train_seeds, "--train-seeds"),
+            test_seeds=parse_seeds(test_seeds, "--test-seeds"),
+            hours=hours,
+        )
+        typer.echo(json.dumps(result, indent=None if as_json else 2))

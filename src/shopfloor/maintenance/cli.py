@@ -100,6 +100,63 @@ def classify_eval(
     _emit(cross_validate(read_process_csv(data), folds=folds, seed=seed), as_json)
 
 
+_PLANT = typer.Option("demo", "--plant", help="Example plant name or plant file.")
+_TRAIN_SEEDS = typer.Option("1-4", "--train-seeds", help="Simulation seeds to train on: 1-4, 1,3.")
+_HOURS = typer.Option(168.0, "--hours", help="Simulated hours per seed (virtual time).")
+
+
+@app.command("quality-eval")
+def quality_eval(
+    plant: str = _PLANT,
+    train_seeds: str = _TRAIN_SEEDS,
+    test_seeds: str = typer.Option("101-102", "--test-seeds", help="Held-out seeds to judge."),
+    hours: float = _HOURS,
+    seed: int = typer.Option(0, "--seed", help="Random seed of the model."),
+    jobs: int = typer.Option(1, "--jobs", min=1, max=2, help="Threads for training."),
+    as_json: bool = _JSON,
+) -> None:
+    """Defect risk per unit and operation on the virtual plant: train on --train-seeds, judge
+    on --test-seeds (accuracy, precision, recall, F1, ROC and PR AUC, baselines)."""
+    from shopfloor.maintenance.quality_data import parse_seeds
+    from shopfloor.maintenance.quality_eval import quality_eval as run
+
+    result = run(
+        plant,
+        train_seeds=parse_seeds(train_seeds, "--train-seeds"),
+        test_seeds=parse_seeds(test_seeds, "--test-seeds"),
+        hours=hours,
+        seed=seed,
+        n_jobs=jobs,
+    )
+    _emit(result, as_json)
+
+
+@app.command("quality-train")
+def quality_train(
+    name: str = typer.Option(..., "--name", help="Registry name of the model ([a-z0-9_-])."),
+    plant: str = _PLANT,
+    train_seeds: str = _TRAIN_SEEDS,
+    hours: float = _HOURS,
+    seed: int = typer.Option(0, "--seed", help="Random seed of the model."),
+    registry: Path | None = _REGISTRY,
+    as_json: bool = _JSON,
+) -> None:
+    """Train the defect-risk model on simulated seeds and store it as the next version of
+    --name (metrics: out-of-fold by seed)."""
+    from shopfloor.maintenance.quality import require_defects, train_quality
+    from shopfloor.maintenance.quality_data import parse_seeds, simulate_table
+    from shopfloor.maintenance.quality_eval import check_options, load_plant_option
+
+    seeds = parse_seeds(train_seeds, "--train-seeds")
+    check_options(seeds, hours)
+    reg = _registry(registry)
+    table = simulate_table(load_plant_option(plant), seeds, hours)
+    require_defects(table, "--train-seeds")
+    info = {"plant": plant, "train_seeds": seeds, "hours_per_seed": hours}
+    manifest = train_quality(reg, name, table, seed=seed, info=info)
+    _emit({"name": manifest.name, "version": manifest.version, **manifest.metrics}, as_json)
+
+
 @app.command("train")
 def train(
     data: Path = typer.Option(..., "--data", help="Training data file."),
