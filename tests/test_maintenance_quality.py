@@ -5,11 +5,16 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from shopfloor.assess.catalog import features, scenarios
+from shopfloor.assess.metrics import quality_models
+from shopfloor.assess.periods import PeriodResult
+from shopfloor.assess.proofs import AVAILABLE, LIVE, EvidenceContext, prove
 from shopfloor.cli import main
 from shopfloor.events import EventKind, MachineEvent
 from shopfloor.maintenance.errors import DataError, SchemaMismatch
@@ -193,3 +198,21 @@ def test_cli_bad_input_names_the_option(
 ) -> None:
     assert main(["pdm", "quality-eval", "--train-seeds", "1-2", *args, "--json"]) == 2
     assert named in capsys.readouterr().err
+
+
+def test_a_registered_defect_risk_model_proves_the_ai_inspection_scenarios(
+    plant: Plant, train: QualityTable, tmp_path: Path
+) -> None:
+    root = tmp_path / "models"
+    ctx = EvidenceContext(plant, cast(PeriodResult, None), {})
+    assert prove(features()["ai_quality"], ctx).status == AVAILABLE  # nothing registered yet
+    assert quality_models(root) == []
+    train_quality(Registry(root), "defects", train, params=SMALL, folds=2)
+    (found,) = quality_models(root)
+    assert found["model"] == "defects" and found["version"] == 1
+    assert 0.0 <= found["metrics"]["oof_roc_auc"] <= 1.0
+    ctx = EvidenceContext(plant, cast(PeriodResult, None), {}, quality_models=[found])
+    proof = prove(features()["ai_quality"], ctx)
+    assert proof.status == LIVE and "defects v1" in proof.detail
+    inspection = [s for s in scenarios().scenarios if "ai_quality" in s.features]
+    assert {s.n for s in inspection} == {24, 26}

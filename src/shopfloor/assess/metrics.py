@@ -147,6 +147,24 @@ def live_models(
     return out
 
 
+def quality_models(registry_root: Path | None) -> list[dict[str, Any]]:
+    """The defect-risk models (kind ``quality``, ``shopfloor pdm quality-train``) of the
+    registry whose latest version has an intact file: name, version and its out-of-fold metrics
+    on the training seeds."""
+    if registry_root is None or not Path(registry_root).is_dir():
+        return []
+    reg = Registry(Path(registry_root))
+    out = []
+    for name in reg.names():
+        m = reg.manifest(name)
+        model_file = reg.root / name / str(m.version) / MODEL_FILE
+        if m.kind == "quality" and model_file.is_file() and file_sha256(model_file) == m.sha256:
+            keep = ("oof_roc_auc", "oof_roc_auc_within_operation", "oof_pr_auc", "oof_f1")
+            metrics = {k: v for k, v in m.metrics.items() if k in keep}
+            out.append({"model": name, "version": m.version, "metrics": metrics})
+    return out
+
+
 def _known(plant: Plant, ref: str) -> bool:
     try:
         plant.resolve(ref)

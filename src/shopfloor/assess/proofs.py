@@ -10,7 +10,7 @@ platform does not have it.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -44,6 +44,8 @@ class EvidenceContext:
     probe_ok: int | None = None
     probe_total: int | None = None
     models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Defect-risk models in the registry (:func:`~shopfloor.assess.metrics.quality_models`).
+    quality_models: Sequence[Mapping[str, Any]] = ()
     mes_applied: int | None = None
     _cache: dict[str, Proof] = field(default_factory=dict)
 
@@ -129,6 +131,11 @@ def _prove(feature: Feature, ctx: EvidenceContext) -> Proof:
         if ctx.models:
             return Proof(LIVE, f"{len(ctx.models)} equipment with a live model")
         return Proof(AVAILABLE, "no model in the model registry")
+    if kind == "quality_models":
+        if ctx.quality_models:
+            names = ", ".join(f"{m['model']} v{m['version']}" for m in ctx.quality_models)
+            return Proof(LIVE, f"defect-risk model in the model registry: {names}")
+        return Proof(AVAILABLE, "no defect-risk model in the model registry")
     if kind == "mes":
         if ctx.mes_applied:
             return Proof(LIVE, f"{ctx.mes_applied} events applied by MES")
