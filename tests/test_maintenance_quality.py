@@ -28,6 +28,7 @@ from shopfloor.maintenance.quality import (
 from shopfloor.maintenance.quality_data import (
     QualityTable,
     parse_seeds,
+    read_events,
     simulate_table,
     table_from_events,
 )
@@ -181,6 +182,20 @@ def test_cli_quality_eval_and_train(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main([*args, "--registry", reg, "--json"]) == 0
     made = json.loads(capsys.readouterr().out)
     assert made["name"] == "defects" and made["version"] == 1
+    # score a run's events with it: sim run --events, then pdm score
+    events = tmp_path / "events.jsonl"
+    assert main(["sim", "run", "--hours", "6", "--seed", "7", "--events", str(events)]) == 0
+    capsys.readouterr()
+    assert main(["pdm", "score", "--name", "defects", "--data", str(events), "--registry", reg,
+                 "--json"]) == 0  # fmt: skip
+    scored = json.loads(capsys.readouterr().out)
+    rows = table_from_events(read_events(events), load_plant("demo"))
+    assert len(scored["rows"]) == len(rows) > 0
+    assert all(0.0 <= r["risk"] <= 1.0 for r in scored["rows"])
+    events.write_text(events.read_text("utf-8") + "{not json\n", "utf-8")
+    code = main(["pdm", "score", "--name", "defects", "--data", str(events), "--registry", reg])
+    bad_line = len(events.read_text("utf-8").splitlines())
+    assert code == 2 and f"line {bad_line}: not a machine event" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

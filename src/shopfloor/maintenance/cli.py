@@ -198,14 +198,28 @@ def score(
     unit: str = _UNIT,
     time: str = _TIME,
     settings: str = _SETTINGS,
+    plant: str = typer.Option(
+        "demo", "--plant", help="Plant of the events (defect-risk models; name or file)."
+    ),
     registry: Path | None = _REGISTRY,
     as_json: bool = _JSON,
 ) -> None:
-    """Score data with a registered model: RUL per unit, or failure probability per row."""
+    """Score data with a registered model: RUL per unit, failure probability per row, or
+    defect risk per unit and operation (--data: machine events as JSON lines, such as
+    ``shopfloor sim run --events`` writes)."""
     from shopfloor.maintenance.service import score_failure, score_rul
 
     reg = _registry(registry)
     manifest = reg.manifest(name, version)
+    if manifest.kind == "quality":
+        from shopfloor.maintenance.quality import score_quality
+        from shopfloor.maintenance.quality_data import read_events, table_from_events
+        from shopfloor.maintenance.quality_eval import load_plant_option
+
+        the_plant = load_plant_option(plant)
+        table = table_from_events(read_events(data), the_plant)
+        _emit(score_quality(reg, name, table, version=version), as_json)
+        return
     if manifest.kind == "rul":
         runs = read_runs(data, fmt, unit, time, settings, None)
         result = score_rul(reg, name, runs, version=version)

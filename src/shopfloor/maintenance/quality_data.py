@@ -25,14 +25,17 @@ operations a run happened to reach.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from shopfloor.errors import DecodeError
 from shopfloor.events import EventKind, MachineEvent
 from shopfloor.maintenance.errors import DataError
 from shopfloor.plant.model import Plant
@@ -253,6 +256,28 @@ def concat(tables: Sequence[QualityTable]) -> QualityTable:
     if not tables:
         raise DataError("no quality tables to join")
     return QualityTable(pd.concat([t.frame for t in tables], ignore_index=True), tables[0].layout)
+
+
+def read_events(path: Path) -> list[MachineEvent]:
+    """Machine events from a JSON-lines file (one :meth:`MachineEvent.to_dict` a line, in
+    emission order); a bad line is a :class:`DataError` naming the file and line."""
+    if not path.is_file():
+        raise DataError(f"--data: no file {path}")
+    out = []
+    with path.open(encoding="utf-8") as f:
+        for no, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+                if not isinstance(doc, dict):
+                    raise ValueError("not a JSON object")
+                out.append(MachineEvent.from_dict(doc))
+            except (ValueError, DecodeError) as exc:
+                raise DataError(f"--data {path} line {no}: not a machine event: {exc}") from None
+    if not out:
+        raise DataError(f"--data {path}: no machine events")
+    return out
 
 
 def simulate_table(plant: Plant, seeds: Sequence[int], hours: float) -> QualityTable:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import typer
 
 from shopfloor.clock import parse_instant
 from shopfloor.errors import BadInput
+from shopfloor.sim.recorder import Recorder
 from shopfloor.sim.run import run_virtual
 
 app = typer.Typer(no_args_is_help=True)
@@ -23,15 +25,27 @@ def run(
     start: str | None = typer.Option(
         None, "--start", help="Virtual start, ISO 8601 with zone (default 2025-01-06T06:00:00Z)."
     ),
+    events: Path | None = typer.Option(
+        None, "--events", help="Also write the machine events here, one JSON object a line."
+    ),
 ) -> None:
-    """Run the plant in virtual time and print per line and per equipment ground truth."""
+    """Run the plant in virtual time and print per line and per equipment ground truth
+    (``--events``: and write its machine events as JSON lines, e.g. for ``pdm score``)."""
     try:
         begin = parse_instant(start) if start else None
     except ValueError as exc:
         raise BadInput(f"--start: {exc}") from None
+    if events is not None and not events.parent.is_dir():
+        raise BadInput(f"--events: folder {events.parent} does not exist")
+    rec = Recorder(values=False) if events is not None else None
     t0 = time.perf_counter()
-    result = run_virtual(plant, hours, seed, start=begin)
+    result = run_virtual(plant, hours, seed, start=begin, outlet=rec, emit_values=False)
     wall = time.perf_counter() - t0
+    if rec is not None and events is not None:
+        with events.open("w", encoding="utf-8") as f:
+            for ev in rec.events:
+                f.write(json.dumps(ev.to_dict(), separators=(",", ":"), ensure_ascii=False))
+                f.write("\n")
     summary = result.to_json()
     summary["wall_s"] = round(wall, 3)
     if as_json:
