@@ -10,14 +10,24 @@ locked" (SQLite cannot upgrade a stale snapshot; no timeout helps). Beginning ev
 ``IMMEDIATE`` would avoid that but makes readers queue behind a writer, and the floor service
 holds its transaction while a machine answers a job; the event loop reading MES would then
 wait for that answer. Several writers at once (floor, API, live health) are PostgreSQL's job;
-on SQLite the floor retries, and the API answers 503 ``db.busy`` (:func:`is_busy`) for a retry.
+on SQLite the floor retries, the operator-facing writes that meet the floor most (applying a
+schedule, storing one, closing a work order) retry by themselves (:func:`retry_when_busy`),
+and otherwise the API answers 503 ``db.busy`` (:func:`is_busy`) for a retry.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import time
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, event
+
+P = ParamSpec("P")
+R = TypeVar("R")
+#: Attempts of a :func:`retry_when_busy` call, and the pause before the n-th retry (n x this).
+BUSY_ATTEMPTS, BUSY_PAUSE_S = 5, 0.05
 
 #: Seconds a transaction waits for another's write lock before it fails.
 BUSY_TIMEOUT_S = 30.0
@@ -47,3 +57,22 @@ def use_sqlite_transactions(engine: Engine) -> None:
     """Set up ``engine`` (a SQLite one) as the module doc says."""
     event.listen(engine, "connect", _connect)
     event.listen(engine, "begin", _begin)
+
+
+def retry_when_busy(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run ``fn`` again (up to :data:`BUSY_ATTEMPTS` times, pausing a little longer each time)
+    when it fails with :func:`is_busy`. ``fn`` must be one transaction with no effect outside
+    it, so that a failed attempt left nothing behind."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(1, BUSY_ATTEMPTS + 1):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                if attempt == BUSY_ATTEMPTS or not is_busy(exc):
+                    raise
+            time.sleep(BUSY_PAUSE_S * attempt)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    return run

@@ -19,6 +19,7 @@ from shopfloor.mes.alarms import raise_alarm
 from shopfloor.mes.context import MesContext
 from shopfloor.mes.lifecycle import IllegalTransition, MesNotFound
 from shopfloor.mes.models import MaintenanceOrder
+from shopfloor.sqlite import retry_when_busy
 
 OPEN, CLOSED = "open", "closed"
 KINDS = ("predictive", "corrective", "preventive")
@@ -104,6 +105,7 @@ class MaintenanceOrders:
             q = q.order_by(MaintenanceOrder.created_ns.desc(), MaintenanceOrder.id.desc())
             return builtins.list(s.scalars(q))
 
+    @retry_when_busy
     def close(self, order_id: str, *, who: str, note: str = "") -> MaintenanceOrder:
         """The work is done."""
         if not who:

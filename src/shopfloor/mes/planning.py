@@ -32,6 +32,7 @@ from shopfloor.mes.planning_problem import NS_PER_S, MesProblem, build_problem, 
 from shopfloor.plant.model import Plant
 from shopfloor.schedule import InfeasibleSchedule, Schedule, check, dispatch_lists, score, solve
 from shopfloor.schedule.registry import specs
+from shopfloor.sqlite import retry_when_busy
 
 PROPOSED, APPLIED = "proposed", "applied"
 #: Orders a schedule covers.
@@ -105,26 +106,30 @@ class Planning:
                 violations=[str(v) for v in bad],
             )
         sc = score(mp.problem, result.schedule)
+        fields = {
+            "created_ns": now,
+            "who": who,
+            "solver": solver,
+            "status": PROPOSED,
+            "solver_status": result.status,
+            "time_limit_s": float(time_limit_s),
+            "wall_s": round(result.wall_s, 3),
+            "makespan_s": sc.makespan,
+            "lower_bound": result.lower_bound,
+            "objective": sc.value,
+            "weighted_tardiness": sc.weighted_tardiness,
+            "orders": _order_rows(mp, result.schedule),
+            "units": _units(mp, result.schedule),
+            "applied_ns": None,
+            "applied_by": "",
+            "moved": None,
+        }
+        return self._store(fields)
+
+    @retry_when_busy
+    def _store(self, fields: dict[str, Any]) -> ScheduleProposal:
         with self.ctx.db.tx() as s:
-            row = ScheduleProposal(
-                id=_next_id(s),
-                created_ns=now,
-                who=who,
-                solver=solver,
-                status=PROPOSED,
-                solver_status=result.status,
-                time_limit_s=float(time_limit_s),
-                wall_s=round(result.wall_s, 3),
-                makespan_s=sc.makespan,
-                lower_bound=result.lower_bound,
-                objective=sc.value,
-                weighted_tardiness=sc.weighted_tardiness,
-                orders=_order_rows(mp, result.schedule),
-                units=_units(mp, result.schedule),
-                applied_ns=None,
-                applied_by="",
-                moved=None,
-            )
+            row = ScheduleProposal(id=_next_id(s), **fields)
             s.add(row)
             s.flush()
         return row
@@ -158,6 +163,7 @@ class Planning:
             units = dict(row.units) if row is not None else {}
         return {(e["order_id"], int(e["seq"]), path) for path, rows in units.items() for e in rows}
 
+    @retry_when_busy
     def apply(self, schedule_id: str, *, who: str = "") -> Applied:
         """Make the proposal's sequences the dispatch lists of its work units, all or none."""
         with self.ctx.db.tx() as s:
