@@ -10,9 +10,9 @@ locked" (SQLite cannot upgrade a stale snapshot; no timeout helps). Beginning ev
 ``IMMEDIATE`` would avoid that but makes readers queue behind a writer, and the floor service
 holds its transaction while a machine answers a job; the event loop reading MES would then
 wait for that answer. Several writers at once (floor, API, live health) are PostgreSQL's job;
-on SQLite the floor retries, the operator-facing writes that meet the floor most (applying a
-schedule, storing one, closing a work order) retry by themselves (:func:`retry_when_busy`),
-and otherwise the API answers 503 ``db.busy`` (:func:`is_busy`) for a retry.
+on SQLite the floor retries, the writes that meet the floor most (storing and applying a
+schedule, opening and closing a maintenance work order) retry by themselves
+(:func:`retry_when_busy`), and otherwise the API answers 503 ``db.busy`` (:func:`is_busy`).
 """
 
 from __future__ import annotations

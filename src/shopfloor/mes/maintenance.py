@@ -31,6 +31,7 @@ class MaintenanceOrders:
     def __init__(self, ctx: MesContext) -> None:
         self.ctx = ctx
 
+    @retry_when_busy
     def open_predictive(
         self,
         equipment: str,
