@@ -183,6 +183,28 @@ def test_a_schedule_is_proposed_and_applied_from_the_schedules_page(
     assert mes.planning.get(schedule_id).applied_by == demo.credential.username
 
 
+def test_equipment_page_shows_the_predictive_health(page: Any, demo: DemoPlatform) -> None:
+    row = {
+        "equipment": LATHE,
+        "ts_ns": demo.ctx.clock.now_ns(),
+        "health_index": 0.42,
+        "anomaly_score": 0.87,
+        "rul_h": 12.5,
+        "top_features": [{"feature": "vib_fast", "share": 0.7}],
+        "alarm": False,
+        "work_order": None,
+    }
+    before = demo.ctx.maintenance
+    demo.ctx.maintenance = lambda: ("scoring", {LATHE: row})
+    try:
+        _open(page, f"equipment/{LATHE}")
+        page.wait_for_selector("[data-page=equipment] td:has-text('vib_fast')", timeout=DEADLINE_MS)
+        text = page.inner_text("[data-page=equipment]")
+        assert "42.0 %" in text and "12.5" in text and load("en")["maint.rul"] in text
+    finally:
+        demo.ctx.maintenance = before
+
+
 def _english_leaks(texts: list[str]) -> list[str]:
     en, zh = load("en"), load("zh")
     exempt = re.compile(r"^[A-Za-z0-9 ./{}()%\-,:]*$")

@@ -1,7 +1,7 @@
 // Equipment detail: live trend from the historian (time range, drag to zoom), state timeline,
-// live tag values, alarms and connection health.
+// live tag values, alarms, connection health and predictive health.
 import { all, api, optional, plantNow } from "./api.js";
-import { empty, h, iso, num, PACKML, section, shortPath, stamp, stateCategory, stateLabel, stateOf, table, when } from "./fmt.js";
+import { empty, h, iso, num, PACKML, pct, section, shortPath, stamp, stateCategory, stateLabel, stateOf, table, when } from "./fmt.js";
 import { t } from "./i18n.js";
 import { liveUnder, liveValue, onLive } from "./live.js";
 import { lineChart, timeline } from "./svg.js";
@@ -21,6 +21,17 @@ function bucketFor(ms) {
 async function pickEquipment(page) {
   const eqs = await all("/plant/equipment");
   page.append(h("h1", {}, t("equipment.pick")), table(["equipment.name", "equipment.id", "equipment.class"], eqs.map((e) => [h("a", { href: `#/equipment/${e.path}` }, e.name), e.id, e.class])));
+}
+
+/** The equipment's predictive health (health index, anomaly, RUL, explanation), if scored. */
+function pdmHealth(res) {
+  const row = res && res.items && res.items[0];
+  if (!row) return h("p", { class: "note" }, t("health.pdm_hint"));
+  const top = (row.top_features || []).map((f) => `${f.feature} ${pct(f.share)}`).join(", ") || "–";
+  return table(
+    ["maint.health_index", "maint.anomaly", "maint.rul", "maint.features", "maint.work_order"],
+    [[pct(row.health_index), num(row.anomaly_score, 2), row.rul_h === null ? "–" : num(row.rul_h), top, row.work_order || (row.alarm ? t("maint.alarm_raised") : "–")]],
+  );
 }
 
 export async function render(page, arg) {
@@ -87,9 +98,10 @@ export async function render(page, arg) {
     const rows = liveUnder(eq.path).filter((v) => v.tag !== stateTag);
     valuesBox.replaceChildren(rows.length ? table(["equipment.tag", "equipment.value", "equipment.quality", "equipment.time"], rows.map((v) => [shortPath(v.tag), v.text ?? num(v.value, 3), t("quality." + v.quality), when(v.ts)])) : empty("equipment.no_values"));
   };
-  const [alarms, status] = await Promise.all([
+  const [alarms, status, pdm] = await Promise.all([
     optional("/alarms", { params: { equipment: eq.path, include_shelved: true, include_normal: true, limit: 50 } }, { items: [] }),
     optional("/status/connectors"),
+    optional("/maintenance/health", { params: { equipment: eq.path } }, null),
   ]);
   alarmsBox.replaceChildren(alarms.items.length ? table(["alarms.code", "alarms.text", "alarms.state", "alarms.raised"], alarms.items.map((a) => [a.code, a.text, t("alarmstate." + a.state), when(stamp(a, "raised"))])) : empty("alarms.none"));
   const device = status && Object.values(status.connectors).map((c) => c.devices && c.devices[eq.path]).find(Boolean);
@@ -97,7 +109,7 @@ export async function render(page, arg) {
     device
       ? table(["health.online", "health.rate", "health.latency", "health.errors", "health.last"], [[device.online ? t("health.yes") : t("health.no"), num(device.samples_per_s), num(device.latency_avg_s * 1000, 0), device.errors, when(device.last_message)]])
       : empty(eq.connectivity === "none" ? "health.manual" : "health.none"),
-    h("p", { class: "note" }, t("health.pdm_hint")),
+    pdmHealth(pdm),
   );
   showValues();
   await draw();
