@@ -8,13 +8,17 @@ reads it).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shopfloor.api import create_app
+from shopfloor.assess.service import AssessmentService
 from tests.test_api_support import (  # noqa: F401 - fixtures
     API,
+    DEMO,
     Platform,
     platform_fixture,
     templates_fixture,
@@ -24,9 +28,15 @@ EXAMPLES = 8
 SKIP = {f"{API}/live/stream"}
 
 
-def test_no_generated_request_makes_a_server_error(platform: Platform) -> None:
+def test_no_generated_request_makes_a_server_error(platform: Platform, tmp_path: Path) -> None:
     # every service present (a missing one answers 503 by design, tests/test_api_maintenance.py)
     platform.ctx.maintenance = lambda: ("scoring", {})
+    events = platform.ctx.events
+    assert events is not None
+    assessment = AssessmentService(
+        DEMO, tmp_path / "assessment", events=events.until, events_span=events.span
+    )
+    platform.ctx.assessment = assessment
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(platform.ctx))
     admin = platform.bearer("admin")
     tried = 0
@@ -53,3 +63,4 @@ def test_no_generated_request_makes_a_server_error(platform: Platform) -> None:
 
         check()
     assert tried >= 40
+    assessment.wait(600)  # a run the generated requests started ends before the folder goes

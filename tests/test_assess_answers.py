@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.assess.answers import load_answers, parse_cli_answers
+from shopfloor.assess.answers import answers_from_mapping, load_answers, parse_cli_answers
 from shopfloor.assess.catalog import scenarios
 from shopfloor.assess.rubric import load_rubric
 from shopfloor.cli import main
@@ -90,3 +90,35 @@ def test_a_bad_answers_file_writes_nothing(
     assert "answers[data.L2.a].score" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml", "pack"]
+
+
+def test_answers_sent_over_the_network_take_references_only_and_odd_values_are_errors(
+    tmp_path: Path,
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("server file", "utf-8")
+    doc = {
+        "enterprise_type": ["discrete"],
+        "answers": {
+            "data.L2.a": 10**400,
+            "data.L2.b": {"score": 1, "evidence": [str(secret), "https://dms.example/9"]},
+        },
+        "scenarios": {"4": {"implemented": True, "note": 7}},
+    }
+    with pytest.raises(ValidationFailed) as exc:
+        answers_from_mapping(doc, load_rubric(), NUMBERS)
+    errors = dict(exc.value.errors)
+    assert set(errors) == {
+        "enterprise_type",
+        "answers[data.L2.a].score",
+        "answers[data.L2.b].evidence[0]",
+        "scenarios[4].note",
+    }
+    assert "URL" in errors["answers[data.L2.b].evidence[0]"]
+    ok = answers_from_mapping(
+        {"answers": {"data.L2.b": {"score": 1, "evidence": ["doc:QA-1", "urn:x:y"]}}},
+        load_rubric(),
+        NUMBERS,
+    )
+    assert [e.kind for e in ok.answers["data.L2.b"].evidence] == ["url", "url"]
+    assert ok.source == "web"

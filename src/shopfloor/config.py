@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         None, description="Folder holding the official B2MML XSDs (your copy)"
     )
     pki_dir: Path | None = Field(None, description="Certificates for OPC UA security (generated)")
+    assess_config: Path | None = Field(
+        None,
+        description="Assessment settings YAML (gates, weights, money, systems) for the "
+        "server's assessment runs; none = the shipped defaults",
+    )
     log_level: str = Field("INFO", description="Logging level")
 
     @classmethod

@@ -21,6 +21,7 @@ from shopfloor.api.context import ApiContext
 from shopfloor.api.requestid import RequestIdMiddleware
 from shopfloor.api.routes import (
     alarms,
+    assessment,
     auth,
     history,
     kpi,
@@ -57,12 +58,14 @@ ROUTERS = (
     kpi,
     maintenance,
     schedules,
+    assessment,
 )
 
 DESCRIPTION = """\
 The shopfloor platform over HTTP: plant, tags and history, live values (Server-Sent Events),
 orders and dispatch lists, genealogy, quality and SPC, alarms, downtime, KPIs and energy,
-equipment health and maintenance work orders, schedules of the open orders.
+equipment health and maintenance work orders, schedules of the open orders, the maturity
+self-assessment (answers, runs, evidence pack).
 
 Authenticate with an API token (`Authorization: Bearer sft_...`) or a web session
 (`POST /api/v1/auth/login`; writes with the session cookie need the `X-CSRF-Token` header).

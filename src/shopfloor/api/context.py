@@ -16,6 +16,7 @@ from typing import Any
 from shopfloor.api.errors import Unavailable
 from shopfloor.api.events import EventLog
 from shopfloor.api.live import LiveValues
+from shopfloor.assess.service import AssessmentService
 from shopfloor.auth.store import AuthStore
 from shopfloor.clock import Clock, WallClock
 from shopfloor.connect.status import ConnectorStatus
@@ -43,6 +44,8 @@ class ApiContext:
     #: The live health service's state (e.g. "training health models") and the latest health
     #: of each scored equipment by path, for ``GET /api/v1/maintenance/health``.
     maintenance: Callable[[], tuple[str, Mapping[str, dict[str, Any]]]] | None = None
+    #: Stored self-assessment answers and assessment runs, for ``/api/v1/assessment``.
+    assessment: AssessmentService | None = None
     #: Mark cookies ``Secure`` (behind HTTPS).
     secure_cookies: bool = False
 
@@ -50,6 +53,13 @@ class ApiContext:
         if self.mes is None:
             raise Unavailable("MES: this server runs without MES", service="mes")
         return self.mes
+
+    def need_assessment(self) -> AssessmentService:
+        if self.assessment is None:
+            raise Unavailable(
+                "assessment: this server runs without the assessment", service="assessment"
+            )
+        return self.assessment
 
     def need_historian(self) -> Historian:
         if self.historian is None:

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from shopfloor.api.requestid import SCOPE_KEY, current_request_id
+from shopfloor.assess.service import AssessmentBusy
 from shopfloor.auth.audit import plain
 from shopfloor.auth.errors import Forbidden, Unauthenticated, UserConflict, UserNotFound
 from shopfloor.errors import ConnectorUnavailable, NotFound, ShopfloorError
@@ -41,6 +42,7 @@ _STATUS: list[tuple[type[ShopfloorError], int]] = [
     (IllegalTransition, 409),
     (MesConflict, 409),
     (UserConflict, 409),
+    (AssessmentBusy, 409),
     (ConnectorUnavailable, 503),
     (Unavailable, 503),
 ]

@@ -41,5 +41,13 @@ class EventLog:
         items.sort(key=lambda ev: ev.ts_ns)
         return items
 
+    def span(self) -> tuple[int, int, int] | None:
+        """``(first_ns, last_ns, count)`` of the kept events; None while empty."""
+        with self._lock:
+            if not self._events:
+                return None
+            times = [ev.ts_ns for ev in self._events]
+        return min(times), max(times), len(times)
+
     def __len__(self) -> int:
         return len(self._events)

@@ -103,7 +103,12 @@ class _Errors:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def _score(value: Any, scale: Collection[float], path: str, err: _Errors) -> float | None:
@@ -117,7 +122,9 @@ def _score(value: Any, scale: Collection[float], path: str, err: _Errors) -> flo
     return float(value)
 
 
-def _evidence(raw: Any, base: Path | None, path: str, err: _Errors) -> tuple[Evidence, ...]:
+def _evidence(
+    raw: Any, base: Path | None, path: str, err: _Errors, files: bool = True
+) -> tuple[Evidence, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -139,6 +146,13 @@ def _evidence(raw: Any, base: Path | None, path: str, err: _Errors) -> tuple[Evi
         if item.startswith(_SCHEMES):
             out.append(Evidence(item, title, "url"))
             continue
+        if not files:
+            err.add(
+                where,
+                f"{item!r}: evidence sent over the network is kept by reference: give a URL "
+                "(http://, https://) or a document id (doc:, urn:)",
+            )
+            continue
         file = Path(item) if base is None or Path(item).is_absolute() else base / item
         if not file.is_file():
             err.add(where, f"evidence file {file} does not exist")
@@ -149,7 +163,9 @@ def _evidence(raw: Any, base: Path | None, path: str, err: _Errors) -> tuple[Evi
     return tuple(out)
 
 
-def _answer(rid: str, raw: Any, rubric: Rubric, base: Path | None, err: _Errors) -> Answer | None:
+def _answer(
+    rid: str, raw: Any, rubric: Rubric, base: Path | None, err: _Errors, files: bool = True
+) -> Answer | None:
     path = f"answers[{rid}]"
     if rid not in rubric.requirement_index:
         close = difflib.get_close_matches(rid, list(rubric.requirement_index), n=1)
@@ -168,12 +184,12 @@ def _answer(rid: str, raw: Any, rubric: Rubric, base: Path | None, err: _Errors)
     note = raw.get("note") or ""
     if not isinstance(note, str):
         err.add(f"{path}.note", "must be text")
-    evidence = _evidence(raw.get("evidence"), base, f"{path}.evidence", err)
+    evidence = _evidence(raw.get("evidence"), base, f"{path}.evidence", err, files)
     return None if score is None else Answer(rid, score, evidence, str(note))
 
 
 def _scenario(
-    key: Any, raw: Any, numbers: Collection[int], base: Path | None, err: _Errors
+    key: Any, raw: Any, numbers: Collection[int], base: Path | None, err: _Errors, files: bool
 ) -> ScenarioAnswer | None:
     path = f"scenarios[{key}]"
     try:
@@ -198,10 +214,11 @@ def _scenario(
         if not isinstance(value, bool):
             err.add(f"{path}.{name}", f"must be true or false, not {value!r}")
         flags[name] = value is True
-    evidence = _evidence(raw.get("evidence"), base, f"{path}.evidence", err)
-    return ScenarioAnswer(
-        number, flags["implemented"], flags["ai"], evidence, str(raw.get("note") or "")
-    )
+    evidence = _evidence(raw.get("evidence"), base, f"{path}.evidence", err, files)
+    note = raw.get("note") or ""
+    if not isinstance(note, str):
+        err.add(f"{path}.note", "must be text")
+    return ScenarioAnswer(number, flags["implemented"], flags["ai"], evidence, str(note))
 
 
 def parse_answers(
@@ -211,8 +228,12 @@ def parse_answers(
     *,
     base_dir: Path | None = None,
     source: str = "<answers>",
+    files: bool = True,
 ) -> Answers:
-    """Validate an answers document; :class:`ValidationFailed` lists every error with its path."""
+    """Validate an answers document; :class:`ValidationFailed` lists every error with its path.
+
+    With ``files=False`` (documents sent over the network) evidence must be a URL or a
+    document id: a path would read a file of the server."""
     err = _Errors()
     if not isinstance(doc, dict):
         raise ValidationFailed(f"answers {source}", [("", "must be a mapping with 'answers'")])
@@ -228,7 +249,9 @@ def parse_answers(
             "rubric_version", f"{version!r} does not match the rubric {rubric.rubric_version!r}"
         )
     etype = doc.get("enterprise_type")
-    if etype is not None and etype not in rubric.enterprise_type_ids:
+    if etype is not None and (
+        not isinstance(etype, str) or etype not in rubric.enterprise_type_ids
+    ):
         err.add(
             "enterprise_type",
             f"unknown type {etype!r}; use {', '.join(rubric.enterprise_type_ids)}",
@@ -240,7 +263,7 @@ def parse_answers(
         err.add("answers", "must map requirement ids to scores")
     else:
         for rid, raw in raw_answers.items():
-            a = _answer(str(rid), raw, rubric, base_dir, err)
+            a = _answer(str(rid), raw, rubric, base_dir, err, files)
             if a is not None:
                 answers[a.requirement] = replace(a, source=source)
     raw_scen = doc.get("scenarios") or {}
@@ -249,7 +272,7 @@ def parse_answers(
         err.add("scenarios", "must map scenario numbers to {implemented, ai, evidence}")
     else:
         for key, raw in raw_scen.items():
-            s = _scenario(key, raw, scenario_numbers, base_dir, err)
+            s = _scenario(key, raw, scenario_numbers, base_dir, err, files)
             if s is not None:
                 scenarios[s.number] = s
     if err.items:
@@ -296,4 +319,4 @@ def answers_from_mapping(
     doc: Mapping[str, Any], rubric: Rubric, scenario_numbers: Collection[int]
 ) -> Answers:
     """Answers sent by the web page (the same document as a file, evidence as URLs/refs)."""
-    return parse_answers(dict(doc), rubric, scenario_numbers, source="web")
+    return parse_answers(dict(doc), rubric, scenario_numbers, source="web", files=False)

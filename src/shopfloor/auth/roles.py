@@ -45,6 +45,7 @@ class Permission(StrEnum):
     DISPATCH_EDIT = "dispatch.edit"
     SCHEDULE_EDIT = "schedule.edit"
     QUALITY_EDIT = "quality.edit"
+    ASSESSMENT_EDIT = "assessment.edit"
     AUDIT_READ = "audit.read"
     TOKEN_OWN = "token.own"
     USER_ADMIN = "user.admin"
@@ -55,7 +56,8 @@ PERMISSIONS: dict[Permission, tuple[Role, str]] = {
     Permission.READ: (
         Role.VIEWER,
         "read the plant, tags, history, live values, orders, dispatch lists, genealogy, "
-        "quality and SPC, alarms, downtime, KPIs, maintenance health, schedules, status",
+        "quality and SPC, alarms, downtime, KPIs, maintenance health, schedules, assessment "
+        "answers and runs, status",
     ),
     Permission.TOKEN_OWN: (Role.VIEWER, "create, list and revoke one's own API tokens"),
     Permission.ALARM_RESPOND: (Role.OPERATOR, "acknowledge, shelve and unshelve alarms"),
@@ -75,6 +77,10 @@ PERMISSIONS: dict[Permission, tuple[Role, str]] = {
         "compute schedules and apply them to the dispatch lists",
     ),
     Permission.QUALITY_EDIT: (Role.ENGINEER, "set quality specifications"),
+    Permission.ASSESSMENT_EDIT: (
+        Role.ENGINEER,
+        "answer the maturity self-assessment and run assessments (evidence packs)",
+    ),
     Permission.AUDIT_READ: (Role.ENGINEER, "query the audit log"),
     Permission.USER_ADMIN: (
         Role.ADMIN,

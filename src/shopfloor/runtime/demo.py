@@ -19,6 +19,9 @@ from collections.abc import Sequence
 import typer
 
 from shopfloor.api import ApiContext, ApiServer, EventLog, Extension, LiveValues
+from shopfloor.assess.metrics import online_from_status
+from shopfloor.assess.options import load_options
+from shopfloor.assess.service import AssessmentService
 from shopfloor.auth.db import default_url as auth_url
 from shopfloor.auth.store import AuthStore, Credential, open_auth
 from shopfloor.bus.memory import MemoryHub, MemoryTransport
@@ -30,6 +33,7 @@ from shopfloor.historian import Historian, open_store
 from shopfloor.mes import MesService, open_mes
 from shopfloor.mes.db import default_url as mes_url
 from shopfloor.plant.loader import load_plant
+from shopfloor.plant.model import Plant
 from shopfloor.runtime.demo_health import DemoHealth
 from shopfloor.runtime.floor import FloorService
 from shopfloor.runtime.floor_channels import connector_channels
@@ -122,6 +126,28 @@ class _Announce:
         return Health(True)
 
 
+def _assessment(
+    s: Settings, plant: Plant, ctx: ApiContext, mes: MesService, health: DemoHealth
+) -> AssessmentService:
+    """The assessment as the page runs it: online state from the connectors, MES's applied
+    events, the health models scoring live, the events this server received."""
+    opts = load_options(s.assess_config)
+    if opts.model_registry is None:
+        opts = opts.model_copy(update={"model_registry": s.data_dir / "models"})
+    status = ctx.need_status()
+    events = ctx.need_events()
+    return AssessmentService(
+        plant,
+        s.data_dir / "assessment",
+        options=opts,
+        events=events.until,
+        events_span=events.span,
+        online=lambda: online_from_status(status.snapshot()),
+        mes_applied=mes.applied_count,
+        models=health.live_models,
+    )
+
+
 def compose(
     s: Settings, extensions: Sequence[Extension] = (), *, train_health: bool = True
 ) -> tuple[VirtualPlantRuntime, ApiServer, Credential]:
@@ -175,6 +201,7 @@ def compose(
         plant, str(s.plant), clock, mes, ingest, s.data_dir / "models", train=train_health
     )
     ctx.maintenance = health.status
+    ctx.assessment = _assessment(s, plant, ctx, mes, health)
     services = rt.runtime.services
     rt.runtime.services = [
         _Stores(auth, mes, historian),

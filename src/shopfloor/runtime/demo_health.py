@@ -149,6 +149,14 @@ class DemoHealth:
         for ``GET /api/v1/maintenance/health``."""
         return self.state, (self.service.status() if self.service is not None else {})
 
+    def live_models(self) -> dict[str, str]:
+        """Equipment path -> the registry model scoring it live (for the assessment's
+        predictive-maintenance coverage); empty until the models run."""
+        if self.service is None:
+            return {}
+        name = model_name(self.plant)
+        return dict.fromkeys(self.service.status(), name)
+
     def health(self) -> Health:
         if self.service is not None:
             inner = self.service.health()
