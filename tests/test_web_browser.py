@@ -25,6 +25,7 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 LATHE = "suzhou/machining/line1/turning/lathe-01"
 DEADLINE_MS = 30_000
+RUN_DEADLINE_MS = 300_000
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "web"
 PAGES = [
     "overview",
@@ -68,11 +69,17 @@ def _is_error(message: Any) -> bool:
     return bool(message.type == "error" and "status of 401" not in message.text)
 
 
+@pytest.fixture(name="console")
+def console_fixture() -> list[str]:
+    """The page's errors; a test that provokes one on purpose takes it out."""
+    return []
+
+
 @pytest.fixture(name="page")
-def page_fixture(browser: Any, demo: DemoPlatform) -> Iterator[Any]:
+def page_fixture(browser: Any, demo: DemoPlatform, console: list[str]) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1024, "height": 768})  # a tablet
     page = context.new_page()
-    errors: list[str] = []
+    errors = console
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if _is_error(m) else None)
     log_in(page, demo)
@@ -203,6 +210,57 @@ def test_equipment_page_shows_the_predictive_health(page: Any, demo: DemoPlatfor
         assert "42.0 %" in text and "12.5" in text and load("en")["maint.rul"] in text
     finally:
         demo.ctx.maintenance = before
+
+
+def test_answers_are_saved_and_an_assessment_runs_from_the_assessment_page(
+    page: Any, demo: DemoPlatform, console: list[str]
+) -> None:
+    svc = demo.ctx.assessment
+    assert svc is not None
+    _open(page, "assessment")
+    page.click("details[data-subdomain=equipment] summary")
+    row = page.locator("tr[data-requirement='equipment.L1.a']")
+    row.locator("select").select_option("1")
+    data = page.locator("tr[data-requirement='data.L1.a']")
+    page.click("details[data-subdomain=data] summary")
+    data.locator("select").select_option("0.8")
+    data.locator("input.ref-input").fill("/etc/passwd")
+    page.click("button.save-answers")
+    page.wait_for_selector("tr[data-requirement='data.L1.a'].bad", timeout=DEADLINE_MS)
+    assert "/etc/passwd" in page.inner_text("ul.errors")
+    refused = [e for e in console if "status of 422" in e]
+    assert len(refused) == 1  # the browser logs the refused save; nothing else failed
+    console.remove(refused[0])
+    assert svc.answers_record()["updated"] is None, "a refused document stores nothing"
+    data.locator("input.ref-input").fill("https://dms.example/data-rules, doc:DATA-1")
+    page.click("button.save-answers")
+    page.wait_for_selector("[data-page=assessment] p.ok", timeout=DEADLINE_MS)
+    saved = svc.answers_record()
+    assert saved["by"] == demo.credential.username
+    assert saved["document"]["answers"]["equipment.L1.a"] == 1
+    assert saved["document"]["answers"]["data.L1.a"]["evidence"] == [
+        "https://dms.example/data-rules",
+        "doc:DATA-1",
+    ]
+
+    page.select_option("select.run-mode", "simulated")
+    page.fill("input.run-hours", "0.5")
+    page.click("button.run-assessment")
+    page.wait_for_selector("p.running", timeout=DEADLINE_MS)
+    # a run renders the PDF with CJK fonts while the demo plant runs: a generous deadline
+    page.wait_for_selector(".result[data-run] .figures", timeout=RUN_DEADLINE_MS)
+    run_id = page.get_attribute(".result[data-run]", "data-run")
+    assert run_id is not None and svc.run(run_id).status == "done"
+    text = page.inner_text(".result")
+    assert load("en")["assess.synthetic"] in text  # simulated: said on the page
+    assert page.locator(".result table.grid tbody tr").count() > 10  # gates, gaps, metrics
+    doc = svc.document(run_id)
+    scored = {r["id"]: r["score"] for r in doc["requirements"]}
+    assert scored["equipment.L1.a"] == 1.0 and scored["data.L1.a"] == 0.8
+    href = page.get_attribute("a[data-file='report.pdf']", "href")
+    assert href is not None
+    pdf = page.request.get(demo.url + href)
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
 
 
 def _english_leaks(texts: list[str]) -> list[str]:

@@ -31,7 +31,7 @@ _USES = (
 #: In scripts every string literal shaped like a key is one (keys travel through helpers
 #: such as ``section("orders.list", ...)`` and table headers); file names are not.
 _LITERAL = re.compile(r"""["'](""" + _KEY + r""")["']""")
-_FILES = (".js", ".css", ".json", ".html")
+_FILES = (".js", ".css", ".json", ".html", ".pdf", ".xlsx")
 
 #: Key families the scripts complete at run time, with the suffixes they may take.
 DYNAMIC_FAMILIES: dict[str, tuple[str, ...]] = {

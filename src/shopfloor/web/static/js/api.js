@@ -7,6 +7,7 @@ export class ApiError extends Error {
     super((body && body.message) || `HTTP ${status}`);
     this.status = status;
     this.code = (body && body.code) || "http";
+    this.details = (body && body.details) || {};
   }
 }
 

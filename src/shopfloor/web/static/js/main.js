@@ -5,7 +5,7 @@ import { preferredLang, setLang, t, translate } from "./i18n.js";
 import { startLive, stopLive } from "./live.js";
 import * as alarms from "./page_alarms.js";
 import * as equipment from "./page_equipment.js";
-import * as guide from "./page_guide.js";
+import * as assessment from "./page_assessment.js";
 import * as line from "./page_line.js";
 import * as maintenance from "./page_maintenance.js";
 import * as orders from "./page_orders.js";
@@ -24,7 +24,7 @@ const PAGES = {
   alarms: alarms.render,
   schedules: schedules.render,
   maintenance: maintenance.render,
-  assessment: guide.assessment,
+  assessment: assessment.render,
 };
 
 let me = null;
