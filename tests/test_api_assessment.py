@@ -14,9 +14,11 @@ import httpx
 import pytest
 
 from shopfloor.assess.api import AssessRequest, assessment_document
+from shopfloor.assess.options import load_options
 from shopfloor.assess.periods import parse_interval
-from shopfloor.assess.service import AssessmentService
+from shopfloor.assess.service import AssessmentService, RunSpec
 from shopfloor.clock import DEFAULT_EPOCH
+from shopfloor.errors import NotFound
 from shopfloor.events import MachineEvent
 from shopfloor.sim import Recorder, build_model
 from tests.test_api_support import (  # noqa: F401 - fixtures
@@ -241,3 +243,20 @@ async def test_without_the_service_the_routes_answer_503(
 ) -> None:
     r = await client.get(f"{API}/assessment", headers=platform.bearer("viewer"))
     assert_error(r, 503, "api.unavailable")
+
+
+async def test_a_failed_run_says_why_and_leaves_no_files(tmp_path: Path) -> None:
+    opts = load_options().model_copy(update={"pdf_font": "No Such Font CJK"})
+    svc = AssessmentService(DEMO, tmp_path / "assessment", options=opts)
+    info = svc.start(RunSpec("simulated", "zh", 0.5), "engineer")
+    await asyncio.to_thread(svc.wait, RUN_DEADLINE_S)
+    failed = svc.run(info.id)
+    assert failed.status == "failed" and failed.files == [] and failed.result is None
+    assert failed.error is not None and "No Such Font CJK" in failed.error
+    assert svc.running() is None
+    with pytest.raises(NotFound, match="failed"):
+        svc.file(info.id, "report.pdf")
+    assert not (tmp_path / "assessment" / "runs" / info.id).exists()
+    again = svc.start(RunSpec("simulated", "zh", 0.5), "engineer")  # the next one may go
+    await asyncio.to_thread(svc.wait, RUN_DEADLINE_S)
+    assert [r.id for r in svc.runs()] == [again.id, info.id]

@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -285,35 +285,38 @@ class AssessmentService:
         try:
             out = build_outputs(self._request(spec))
             doc = out.assessment.doc
-            info.result = {
-                "level": doc["level"],
-                "level_name": doc["level_name"],
-                "maturity_level": doc["maturity_level"],
-                "total_score": doc["maturity"]["total_score"],
-                "synthetic": doc["synthetic"],
-                "gates_passed": sum(1 for g in doc["gates"] if g.get("passed")),
-                "gates": len(doc["gates"]),
-            }
-            info.duration_s = round(time.perf_counter() - t0, 3)
-            info.status = "done"
-            info.files = list(out.files)
-            meta = json.dumps(info.to_dict(), ensure_ascii=False, indent=2).encode()
+            done = replace(
+                info,
+                status="done",
+                result={
+                    "level": doc["level"],
+                    "level_name": doc["level_name"],
+                    "maturity_level": doc["maturity_level"],
+                    "total_score": doc["maturity"]["total_score"],
+                    "synthetic": doc["synthetic"],
+                    "gates_passed": sum(1 for g in doc["gates"] if g.get("passed")),
+                    "gates": len(doc["gates"]),
+                },
+                duration_s=round(time.perf_counter() - t0, 3),
+                files=list(out.files),
+            )
+            meta = json.dumps(done.to_dict(), ensure_ascii=False, indent=2).encode()
             write_outputs(self._run_dir(info.id), {**out.files, RUN_FILE: meta})
         except Exception as exc:  # the run fails, the server goes on; the page shows why
-            info.status = "failed"
-            info.result = None
-            info.files = []
-            info.duration_s = round(time.perf_counter() - t0, 3)
             if isinstance(exc, ShopfloorError):
-                info.error = exc.message
+                error = exc.message
             else:
                 log.exception("assessment run %s failed", info.id)
-                info.error = f"internal error ({type(exc).__name__}); see the server log"
+                error = f"internal error ({type(exc).__name__}); see the server log"
+            failed = replace(
+                info, status="failed", error=error, duration_s=round(time.perf_counter() - t0, 3)
+            )
             with self._lock:
-                self._failed[info.id] = info
-        finally:
-            with self._lock:
+                self._failed[info.id] = failed
                 self._running = None
+            return
+        with self._lock:  # "done" only once its folder is whole
+            self._running = None
 
     def _run_dir(self, run_id: str) -> Path:
         return self.root / RUNS_DIR / run_id
@@ -338,8 +341,13 @@ class AssessmentService:
         if folder.is_dir():
             for d in folder.iterdir():
                 meta = d / RUN_FILE
-                if d.name not in found and meta.is_file():
+                if d.name in found or not meta.is_file():
+                    continue  # a run going, or a folder a stopped server left half-written
+                try:
                     found[d.name] = RunInfo(**json.loads(meta.read_text("utf-8")))
+                except (ValueError, TypeError) as exc:
+                    log.warning("assessment: skipping run %s: unreadable %s (%s)", d.name,
+                                RUN_FILE, exc)  # fmt: skip
         return sorted(found.values(), key=lambda r: r.id, reverse=True)[:limit]
 
     def run(self, run_id: str) -> RunInfo:
