@@ -82,3 +82,11 @@ def test_every_label_has_both_languages() -> None:
     for key, texts in labels().items():
         assert set(texts) >= set(LANGS), key
         assert all(isinstance(texts[lang], str) and texts[lang] for lang in LANGS), key
+
+
+def test_reasons_for_a_missing_value_are_in_the_report_language() -> None:
+    assert Texts("zh").why("investment not configured") == "未配置投资额"
+    assert Texts("en").why("investment not configured") == "investment not configured"
+    assert Texts("zh").why("no label for this") == "no label for this"
+    why = {k: v["en"] for k, v in labels().items() if k.startswith("why.")}
+    assert len(set(why.values())) == len(why)  # one label per English reason

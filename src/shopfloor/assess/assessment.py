@@ -142,11 +142,11 @@ def assess(inp: AssessInput) -> Assessment:
     etype = enterprise_type(inp)
     maturity = score(rubric, req, enterprise_type=etype, weights=opts.weights)
     values: dict[str, GateValue] = {k: m.value for k, m in metrics.items()}
-    why = {k: m.note for k, m in metrics.items() if m.note}
+    why = {k: tx.why(m.note) for k, m in metrics.items() if m.note}
     values["maturity_level"] = maturity.level
     values["links_covered"] = links_covered(scen)
     if maturity.level is None:
-        why["maturity_level"] = "below level 1"
+        why["maturity_level"] = tx.why("below level 1")
     reached, grades = decide(opts.grades, values, why)
     target = target_level(maturity, opts.target_level)
     services = [

@@ -26,6 +26,12 @@ def labels() -> dict[str, dict[str, str]]:
     return doc
 
 
+@cache
+def _why() -> dict[str, dict[str, str]]:
+    """English reason -> its label (``why.*``)."""
+    return {v["en"]: v for k, v in labels().items() if k.startswith("why.")}
+
+
 def check_lang(lang: str) -> Lang:
     if lang not in LANGS:
         raise BadInput(f"--lang must be one of {', '.join(LANGS)}, not {lang!r}")
@@ -49,6 +55,11 @@ class Texts:
     def name(self, zh: str, en: str) -> str:
         """Pick the text of this language from a (zh, en) pair of data fields."""
         return zh if self.lang == "zh" else en
+
+    def why(self, text: str) -> str:
+        """A reason the code writes in English (``why.*`` labels), in this language; an
+        unknown one as it is."""
+        return _why().get(text, {}).get(self.lang, text)
 
     def metric(self, metric_id: str) -> str:
         key = f"metric.{metric_id}"
