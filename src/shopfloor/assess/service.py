@@ -13,22 +13,27 @@ the plant's twin (every output then says ``synthetic: true``); ``recorded`` scor
 of the machine events this server received. Connector status gives which equipment is online,
 MES the number of machine events it applied, the live health service which equipment its
 models score (checked against the model registry). Runs go one
-at a time in a worker thread (the PDF takes seconds): :meth:`start` answers at once and
-:meth:`run` tells ``running``, ``done`` or ``failed`` (with the error).
+at a time, in a child process watched by a worker thread (the PDF keeps a core busy for
+seconds; in the server's process it would hold up its threads): :meth:`start` answers at once
+and :meth:`run` tells ``running``, ``done`` or ``failed`` (with the error).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import secrets
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Literal
 
@@ -114,6 +119,19 @@ class RunInfo:
         }
 
 
+def _child(conn: Connection, req: AssessRequest) -> None:
+    """Run in the child process: build the outputs and send ``(kind, ...)`` back."""
+    try:
+        out = build_outputs(req)
+        conn.send(("ok", out.assessment.doc, out.files))
+    except ShopfloorError as exc:
+        conn.send(("error", exc.message))
+    except Exception as exc:  # reported to the parent, which logs it
+        conn.send(("crash", "".join(traceback.format_exception(exc)).strip()))
+    finally:
+        conn.close()
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -159,6 +177,7 @@ class AssessmentService:
         self._running: RunInfo | None = None
         self._failed: dict[str, RunInfo] = {}
         self._thread: threading.Thread | None = None
+        self._proc: BaseProcess | None = None
 
     # -- answers -------------------------------------------------------------------------
 
@@ -283,8 +302,7 @@ class AssessmentService:
     def _work(self, info: RunInfo, spec: RunSpec) -> None:
         t0 = time.perf_counter()
         try:
-            out = build_outputs(self._request(spec))
-            doc = out.assessment.doc
+            doc, files = self._build(self._request(spec))
             done = replace(
                 info,
                 status="done",
@@ -298,10 +316,10 @@ class AssessmentService:
                     "gates": len(doc["gates"]),
                 },
                 duration_s=round(time.perf_counter() - t0, 3),
-                files=list(out.files),
+                files=list(files),
             )
             meta = json.dumps(done.to_dict(), ensure_ascii=False, indent=2).encode()
-            write_outputs(self._run_dir(info.id), {**out.files, RUN_FILE: meta})
+            write_outputs(self._run_dir(info.id), {**files, RUN_FILE: meta})
         except Exception as exc:  # the run fails, the server goes on; the page shows why
             if isinstance(exc, ShopfloorError):
                 error = exc.message
@@ -317,6 +335,42 @@ class AssessmentService:
             return
         with self._lock:  # "done" only once its folder is whole
             self._running = None
+
+    def _build(self, req: AssessRequest) -> tuple[dict[str, Any], dict[str, bytes]]:
+        """The document and the files, built in a child process: the report and its PDF keep
+        a core busy for seconds, which in this process would hold up the server's threads."""
+        ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
+        here, there = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(there, req), name="shopfloor-assess", daemon=True)
+        with self._lock:
+            self._proc = proc
+        proc.start()
+        there.close()
+        try:
+            kind, *rest = here.recv()
+        except EOFError:
+            proc.join(5)
+            raise ShopfloorError(
+                f"the assessment process ended without a result (exit code {proc.exitcode})"
+            ) from None
+        finally:
+            here.close()
+            proc.join(30)
+            with self._lock:
+                self._proc = None
+        if kind == "error":
+            raise BadInput(rest[0])
+        if kind == "crash":
+            raise RuntimeError(rest[0])
+        return rest[0], rest[1]
+
+    def close(self) -> None:
+        """Stop a run going (its child process is killed; nothing is written)."""
+        with self._lock:
+            proc = self._proc
+        if proc is not None and proc.is_alive():
+            proc.kill()
+        self.wait(30)
 
     def _run_dir(self, run_id: str) -> Path:
         return self.root / RUNS_DIR / run_id
