@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from shopfloor.assess.api import AssessRequest, assessment_document
 from shopfloor.assess.explain import gradient_lines
 from shopfloor.assess.gates import decide
-from shopfloor.assess.i18n import LANGS, Texts, labels
+from shopfloor.assess.i18n import LANGS, PHRASES, Texts, labels
 from shopfloor.assess.options import load_options, parse_options
 from shopfloor.errors import ValidationFailed
+from shopfloor.plant.loader import load_plant
 
 GOOD = {
     "maturity_level": 3,
@@ -85,8 +89,19 @@ def test_every_label_has_both_languages() -> None:
 
 
 def test_reasons_for_a_missing_value_are_in_the_report_language() -> None:
-    assert Texts("zh").why("investment not configured") == "未配置投资额"
-    assert Texts("en").why("investment not configured") == "investment not configured"
-    assert Texts("zh").why("no label for this") == "no label for this"
-    why = {k: v["en"] for k, v in labels().items() if k.startswith("why.")}
-    assert len(set(why.values())) == len(why)  # one label per English reason
+    assert Texts("zh").phrase("investment not configured") == "未配置投资额"
+    assert Texts("en").phrase("investment not configured") == "investment not configured"
+    assert Texts("zh").phrase("no label for this") == "no label for this"
+    phrases = [v["en"] for k, v in labels().items() if k.startswith(PHRASES)]
+    assert len(set(phrases)) == len(phrases)  # one label per English phrase
+
+
+def test_a_chinese_report_states_formulas_reasons_and_notes_in_chinese() -> None:
+    doc = assessment_document(AssessRequest(plant=load_plant("demo"), lang="zh", online={}))
+    econ = doc["economics"]
+    texts = [m[f] for m in doc["metrics"].values() for f in ("formula", "basis", "note")]
+    texts += [r[f] for r in econ["rows"] for f in ("formula", "note")] + econ["notes"]
+    texts += [g["why_missing"] for g in doc["gates"]]
+    english = [t for t in texts if t and not re.search(r"[\u4e00-\u9fff]", t)]
+    assert english == []
+    assert "未配置投资额：无投资回报率与回收期" in econ["notes"]

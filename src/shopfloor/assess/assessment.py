@@ -142,11 +142,11 @@ def assess(inp: AssessInput) -> Assessment:
     etype = enterprise_type(inp)
     maturity = score(rubric, req, enterprise_type=etype, weights=opts.weights)
     values: dict[str, GateValue] = {k: m.value for k, m in metrics.items()}
-    why = {k: tx.why(m.note) for k, m in metrics.items() if m.note}
+    why = {k: tx.phrase(m.note) for k, m in metrics.items() if m.note}
     values["maturity_level"] = maturity.level
     values["links_covered"] = links_covered(scen)
     if maturity.level is None:
-        why["maturity_level"] = tx.why("below level 1")
+        why["maturity_level"] = tx.phrase("below level 1")
     reached, grades = decide(opts.grades, values, why)
     target = target_level(maturity, opts.target_level)
     services = [
@@ -193,11 +193,12 @@ def assess(inp: AssessInput) -> Assessment:
         "explanation": gradient_lines(tx, reached, grades),
         "rubric": rubric_section(rubric),
         "requirements": requirement_rows(rubric, maturity),
-        "metrics": {k: m.to_dict() for k, m in metrics.items()},
+        "metrics": {k: _phrased(tx, m.to_dict(), "formula", "basis", "note")
+                    for k, m in metrics.items()},
         "periods": {"baseline": base.to_dict(), "current": cur.to_dict()},
         "baseline_settings": legacy_settings(plant, opts.simulate) if base.synthetic else None,
         "kpis": [r.to_dict() for r in kpi_rows(base, cur)],
-        "economics": econ.to_dict(),
+        "economics": _economics(tx, econ.to_dict()),
         "networking_list": networking_list(plant, inp.probe, online),
         "data_points": data_points(plant),
         "scenarios": [r.to_dict() for r in scen],
@@ -222,6 +223,19 @@ def assess(inp: AssessInput) -> Assessment:
     des.gather(plant.model_dump(mode="json", by_alias=True))
     doc = des.document(doc)
     return Assessment(doc, des.text(svg), bool(doc["synthetic"]), tx.lang)
+
+
+def _phrased(tx: Texts, row: dict[str, Any], *fields: str) -> dict[str, Any]:
+    return {**row, **{f: tx.phrase(row[f]) for f in fields if isinstance(row.get(f), str)}}
+
+
+def _economics(tx: Texts, econ: dict[str, Any]) -> dict[str, Any]:
+    """The economic table with the code's phrases in the report's language."""
+    return {
+        **econ,
+        "rows": [_phrased(tx, r, "formula", "note") for r in econ["rows"]],
+        "notes": [tx.phrase(n) for n in econ["notes"]],
+    }
 
 
 def _now() -> str:

@@ -26,10 +26,14 @@ def labels() -> dict[str, dict[str, str]]:
     return doc
 
 
+#: Labels of phrases the code writes in English (reasons, formulas, notes), found by that text.
+PHRASES = ("why.", "text.")
+
+
 @cache
-def _why() -> dict[str, dict[str, str]]:
-    """English reason -> its label (``why.*``)."""
-    return {v["en"]: v for k, v in labels().items() if k.startswith("why.")}
+def _phrases() -> dict[str, dict[str, str]]:
+    """English phrase -> its label (``why.*``, ``text.*``)."""
+    return {v["en"]: v for k, v in labels().items() if k.startswith(PHRASES)}
 
 
 def check_lang(lang: str) -> Lang:
@@ -56,10 +60,10 @@ class Texts:
         """Pick the text of this language from a (zh, en) pair of data fields."""
         return zh if self.lang == "zh" else en
 
-    def why(self, text: str) -> str:
-        """A reason the code writes in English (``why.*`` labels), in this language; an
-        unknown one as it is."""
-        return _why().get(text, {}).get(self.lang, text)
+    def phrase(self, text: str) -> str:
+        """A phrase the code writes in English (a reason, formula or note: ``why.*`` and
+        ``text.*`` labels) in this language; an unknown one (e.g. from settings) as it is."""
+        return _phrases().get(text, {}).get(self.lang, text)
 
     def metric(self, metric_id: str) -> str:
         key = f"metric.{metric_id}"
