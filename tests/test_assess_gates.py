@@ -96,12 +96,13 @@ def test_reasons_for_a_missing_value_are_in_the_report_language() -> None:
     assert len(set(phrases)) == len(phrases)  # one label per English phrase
 
 
-def test_a_chinese_report_states_formulas_reasons_and_notes_in_chinese() -> None:
+def test_a_chinese_report_states_formulas_reasons_notes_and_proofs_in_chinese() -> None:
     doc = assessment_document(AssessRequest(plant=load_plant("demo"), lang="zh", online={}))
     econ = doc["economics"]
     texts = [m[f] for m in doc["metrics"].values() for f in ("formula", "basis", "note")]
     texts += [r[f] for r in econ["rows"] for f in ("formula", "note")] + econ["notes"]
     texts += [g["why_missing"] for g in doc["gates"]]
+    texts += [f["detail"] for s in doc["scenarios"] for f in s["features"]]
     english = [t for t in texts if t and not re.search(r"[\u4e00-\u9fff]", t)]
     assert english == []
     assert "未配置投资额：无投资回报率与回收期" in econ["notes"]

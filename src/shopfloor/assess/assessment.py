@@ -130,7 +130,7 @@ def assess(inp: AssessInput) -> Assessment:
         probe_ok=None if inp.probe is None else inp.probe.passed,
         probe_total=None if inp.probe is None else len(inp.probe.devices),
         models=models, mes_applied=inp.mes_applied,
-        quality_models=mx.quality_models(opts.model_registry),
+        quality_models=mx.quality_models(opts.model_registry), lang=tx.lang,
     )  # fmt: skip
     scen = coverage(ctx, inp.answers.scenarios)
     metrics["ai_scenario_share"] = ai_share(scen)

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from shopfloor.assess.catalog import Feature
+from shopfloor.assess.i18n import Texts
 from shopfloor.assess.periods import PeriodResult
 from shopfloor.clock import from_ns
 from shopfloor.errors import ShopfloorError
@@ -47,31 +48,36 @@ class EvidenceContext:
     #: Defect-risk models in the registry (:func:`~shopfloor.assess.metrics.quality_models`).
     quality_models: Sequence[Mapping[str, Any]] = ()
     mes_applied: int | None = None
+    #: The language of the proofs' details.
+    lang: str = "en"
     _cache: dict[str, Proof] = field(default_factory=dict)
+
+    def t(self, label: str, **values: Any) -> str:
+        return Texts(self.lang).t(f"proof.{label}", **values)
 
 
 def _events(ctx: EvidenceContext, spec: Mapping[str, Any]) -> Proof:
     cur = ctx.current
     if spec.get("classes"):
         n = sum(cur.event_classes.get(c, 0) for c in spec["classes"])
-        what = "events from " + ", ".join(spec["classes"])
+        what = ctx.t("events_from", classes=", ".join(spec["classes"]))
     elif spec.get("kinds"):
         n = sum(cur.event_kinds.get(k, 0) for k in spec["kinds"])
-        what = ", ".join(spec["kinds"]) + " events"
+        what = ctx.t("events_of", kinds=", ".join(spec["kinds"]))
     else:
-        n, what = cur.events, "machine events"
+        n, what = cur.events, ctx.t("machine_events")
     if n > 0:
-        return Proof(LIVE, f"{n} {what} in the current window")
-    return Proof(AVAILABLE, f"no {what} in the current window")
+        return Proof(LIVE, ctx.t("events_live", n=n, what=what))
+    return Proof(AVAILABLE, ctx.t("events_none", what=what))
 
 
 def _kpi(ctx: EvidenceContext, key: str) -> Proof:
     scopes = [s for s, k in ctx.kpis.items() if k.get(key) is not None and s != "plant"]
     if scopes:
         v = ctx.kpis.get("plant", {}).get(key)
-        shown = "" if v is None else f" (plant {v:.4g})"
-        return Proof(LIVE, f"{key} computed from events for {len(scopes)} line(s){shown}")
-    return Proof(AVAILABLE, f"{key} could not be computed in the current window")
+        shown = "" if v is None else ctx.t("kpi_plant", value=f"{v:.4g}")
+        return Proof(LIVE, ctx.t("kpi_live", kpi=key, n=len(scopes), shown=shown))
+    return Proof(AVAILABLE, ctx.t("kpi_none", kpi=key))
 
 
 def _schedule(ctx: EvidenceContext) -> Proof:
@@ -85,18 +91,22 @@ def _schedule(ctx: EvidenceContext) -> Proof:
         qty = max(1, rep.orders[oid].pq)
         orders.append(OrderRecord(oid, info.product, qty, from_ns(info.first_ns)))
     if not orders:
-        return Proof(AVAILABLE, "no orders in the current window to schedule")
+        return Proof(AVAILABLE, ctx.t("schedule_none"))
     origin = from_ns(ctx.current.start_ns)
     try:
         pp = problem_from_orders(orders, ctx.plant, origin, horizon=timedelta(days=14))
         res = solve(pp.problem, "rules", time_limit=2.0)
     except ShopfloorError as exc:
-        return Proof(AVAILABLE, f"scheduling the window's orders failed: {exc.message}")
+        return Proof(AVAILABLE, ctx.t("schedule_failed", error=exc.message))
     span_h = res.schedule.makespan / 3600
     return Proof(
         LIVE,
-        f"{len(orders)} orders of the current window scheduled on "
-        f"{len(pp.problem.machines)} work units, makespan {span_h:.1f} h (checked feasible)",
+        ctx.t(
+            "schedule_live",
+            orders=len(orders),
+            units=len(pp.problem.machines),
+            hours=f"{span_h:.1f}",
+        ),
     )
 
 
@@ -111,7 +121,7 @@ def prove(feature: Feature, ctx: EvidenceContext) -> Proof:
 
 def _prove(feature: Feature, ctx: EvidenceContext) -> Proof:
     if importlib.util.find_spec(feature.module) is None:
-        return Proof(MISSING, f"package {feature.module} is not installed")
+        return Proof(MISSING, ctx.t("missing", module=feature.module))
     spec = feature.proof or {}
     kind = spec.get("kind")
     if kind == "events":
@@ -120,29 +130,31 @@ def _prove(feature: Feature, ctx: EvidenceContext) -> Proof:
         return _kpi(ctx, str(spec["key"]))
     if kind == "probe":
         if not ctx.probe_total:
-            return Proof(AVAILABLE, "no interconnection test in this assessment")
+            return Proof(AVAILABLE, ctx.t("probe_none"))
         status = LIVE if ctx.probe_ok else AVAILABLE
-        return Proof(status, f"{ctx.probe_ok} of {ctx.probe_total} device connections passed")
+        return Proof(status, ctx.t("probe", ok=ctx.probe_ok, total=ctx.probe_total))
     if kind == "twin":
         if ctx.current.synthetic:
-            return Proof(LIVE, f"twin ran the periods: {ctx.current.events} events")
-        return Proof(AVAILABLE, "recorded windows: the twin was not run")
+            return Proof(LIVE, ctx.t("twin_live", n=ctx.current.events))
+        return Proof(AVAILABLE, ctx.t("twin_none"))
     if kind == "models":
         if ctx.models:
-            return Proof(LIVE, f"{len(ctx.models)} equipment with a live model")
-        return Proof(AVAILABLE, "no model in the model registry")
+            return Proof(LIVE, ctx.t("models_live", n=len(ctx.models)))
+        return Proof(AVAILABLE, ctx.t("models_none"))
     if kind == "quality_models":
         if ctx.quality_models:
             names = ", ".join(f"{m['model']} v{m['version']}" for m in ctx.quality_models)
-            return Proof(LIVE, f"defect-risk model in the model registry: {names}")
-        return Proof(AVAILABLE, "no defect-risk model in the model registry")
+            return Proof(LIVE, ctx.t("quality_live", names=names))
+        return Proof(AVAILABLE, ctx.t("quality_none"))
     if kind == "mes":
         if ctx.mes_applied:
-            return Proof(LIVE, f"{ctx.mes_applied} events applied by MES")
-        return Proof(AVAILABLE, "MES did not run in this assessment")
+            return Proof(LIVE, ctx.t("mes_live", n=ctx.mes_applied))
+        return Proof(AVAILABLE, ctx.t("mes_none"))
     if kind == "serials":
         n = ctx.current.serials
-        return Proof(LIVE, f"{n} serials traced") if n else Proof(AVAILABLE, "no serials")
+        if n:
+            return Proof(LIVE, ctx.t("serials_live", n=n))
+        return Proof(AVAILABLE, ctx.t("serials_none"))
     if kind == "schedule":
         return _schedule(ctx)
-    return Proof(AVAILABLE, f"{feature.module} is installed (no live proof defined)")
+    return Proof(AVAILABLE, ctx.t("installed", module=feature.module))
