@@ -243,6 +243,16 @@ def test_answers_are_saved_and_an_assessment_runs_from_the_assessment_page(
         "doc:DATA-1",
     ]
 
+    page.select_option("select.run-mode", "recorded")
+    page.fill("input.window-input >> nth=0", "yesterday")
+    page.click("button.run-assessment")
+    refusal = page.wait_for_selector("p.error[role=alert]", timeout=DEADLINE_MS)
+    assert refusal is not None and "baseline" in refusal.inner_text()
+    assert load("en")["assess.refused"] in refusal.inner_text()
+    refused = [e for e in console if "status of 422" in e]
+    assert len(refused) == 1
+    console.remove(refused[0])
+
     page.select_option("select.run-mode", "simulated")
     page.fill("input.run-hours", "0.5")
     page.click("button.run-assessment")

@@ -22,6 +22,9 @@ function inferredMark() {
 /** A 422 with the path of each error, or the usual failure line. */
 function problem(e) {
   const items = e instanceof ApiError && e.details ? e.details.errors || [] : [];
+  if (!items.length && e instanceof ApiError && [409, 422].includes(e.status)) {
+    return h("p", { class: "error", role: "alert" }, t("assess.refused"), " ", e.message);
+  }
   if (!items.length) return failure(e);
   return h(
     "div",
