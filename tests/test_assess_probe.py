@@ -3,13 +3,16 @@ ports the OS picks, then the same endpoints with nothing listening."""
 
 from __future__ import annotations
 
+import pickle
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from shopfloor.assess.probe import configured_targets, probe_configured
+from shopfloor.assess.probe import configured_targets, probe_configured, server_targets
+from shopfloor.clock import DEFAULT_EPOCH, LinearClock, to_ns
 from shopfloor.plant import load_plant
 from shopfloor.plant.loader import EXAMPLES_PACKAGE, parse_plant
 from shopfloor.runtime.virtual import VirtualPlantSetup, build
@@ -74,3 +77,20 @@ async def test_unreachable_endpoints_are_reported_with_their_error(tmp_path: Pat
 def test_equipment_without_an_endpoint_or_broker_is_not_configured() -> None:
     _targets, missing = configured_targets(load_plant("demo"), None)
     assert {d.protocol for d in missing} == {"opcua", "modbus", "sparkplug"}
+
+
+def test_a_server_probes_its_own_endpoints_at_the_devices_time() -> None:
+    plant = load_plant("demo")
+    targets = server_targets(
+        plant, opcua="opc.tcp://127.0.0.1:4840/x", modbus="127.0.0.1:5020", mqtt=None
+    )
+    assert [t.protocol for t in targets] == ["opcua", "modbus"]
+    by_proto = {t.protocol: set(t.equipment) for t in targets}
+    for path, *_r, e in plant.walk():
+        if e.protocol.value in by_proto:
+            assert path in by_proto[e.protocol.value]
+    # a paced plant's clock carried into a child process keeps running at its speed:
+    # read 1 s of wall time ago at speed 10, it now reads 10 s (and a little) later
+    start = to_ns(DEFAULT_EPOCH)
+    clock = pickle.loads(pickle.dumps(LinearClock(start, time.time_ns() - 10**9, rate=10.0)))
+    assert 10 * 10**9 <= clock.now_ns() - start < 60 * 10**9

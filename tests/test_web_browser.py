@@ -255,6 +255,7 @@ def test_answers_are_saved_and_an_assessment_runs_from_the_assessment_page(
 
     page.select_option("select.run-mode", "simulated")
     page.fill("input.run-hours", "0.5")
+    page.check("input.run-probe")  # the interconnection test of the demo's own endpoints
     page.click("button.run-assessment")
     page.wait_for_selector("p.running", timeout=DEADLINE_MS)
     # a run renders the PDF with CJK fonts while the demo plant runs: a generous deadline
@@ -265,6 +266,11 @@ def test_answers_are_saved_and_an_assessment_runs_from_the_assessment_page(
     assert load("en")["assess.synthetic"] in text  # simulated: said on the page
     assert page.locator(".result table.grid tbody tr").count() > 10  # gates, gaps, metrics
     doc = svc.document(run_id)
+    probe = doc["interconnection_test"]
+    networked = [e for e in doc["networking_list"] if e["protocol"] != "none"]
+    assert probe["devices_tested"] == len(networked) and probe["passed"] > len(networked) // 2
+    assert all(d["passed"] or d["errors"] for d in probe["devices"])  # a failure says why
+    assert page.get_attribute(".result .probe", "data-passed") == str(probe["passed"])
     scored = {r["id"]: r["score"] for r in doc["requirements"]}
     assert scored["equipment.L1.a"] == 1.0 and scored["data.L1.a"] == 0.8
     href = page.get_attribute("a[data-file='report.pdf']", "href")

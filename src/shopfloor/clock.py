@@ -66,6 +66,22 @@ class VirtualClock:
         self.set_ns(self._ns + round(seconds * NS_PER_S))
 
 
+class LinearClock:
+    """A clock another process keeps, carried over here: it read ``anchor_ns`` when the wall
+    clock read ``wall_ns``, and runs ``rate`` times as fast as the wall clock (a paced virtual
+    plant at speed ``rate``). Picklable, for child processes."""
+
+    def __init__(self, anchor_ns: int, wall_ns: int, rate: float = 1.0) -> None:
+        self.anchor_ns, self.wall_ns, self.rate = anchor_ns, wall_ns, rate
+
+    @classmethod
+    def following(cls, clock: Clock, rate: float = 1.0) -> LinearClock:
+        return cls(clock.now_ns(), time.time_ns(), rate)
+
+    def now_ns(self) -> int:
+        return self.anchor_ns + round((time.time_ns() - self.wall_ns) * self.rate)
+
+
 class OffsetClock:
     """Virtual seconds since ``start`` mapped onto ns since the epoch (sim env -> clock)."""
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from shopfloor.clock import Clock, WallClock
 from shopfloor.connect.sink import SampleBatch
 from shopfloor.events import MachineEvent
 from shopfloor.plant.model import Plant, Protocol
@@ -145,9 +146,17 @@ def configured_targets(
 
 
 async def probe_targets(
-    plant: Plant, targets: Sequence[Target], observe_s: float, timeout_s: float, pki_dir: Path
+    plant: Plant,
+    targets: Sequence[Target],
+    observe_s: float,
+    timeout_s: float,
+    pki_dir: Path,
+    clock: Clock | None = None,
 ) -> list[DeviceProbe]:
-    """Probe every target at once; each returns one row per equipment."""
+    """Probe every target at once; each returns one row per equipment. ``clock`` is the
+    devices' time (a virtual plant's; default the wall clock): values' timestamps are
+    checked and latencies measured against it."""
+    clock = clock or WallClock()
     from shopfloor.assess.probe_modbus import probe_modbus
     from shopfloor.assess.probe_opcua import probe_opcua
     from shopfloor.assess.probe_sparkplug import probe_sparkplug
@@ -155,11 +164,11 @@ async def probe_targets(
     jobs = []
     for t in targets:
         if t.protocol == "opcua":
-            jobs.append(probe_opcua(plant, t, observe_s, timeout_s, pki_dir))
+            jobs.append(probe_opcua(plant, t, observe_s, timeout_s, pki_dir, clock))
         elif t.protocol == "modbus":
-            jobs.append(probe_modbus(plant, t, observe_s, timeout_s))
+            jobs.append(probe_modbus(plant, t, observe_s, timeout_s, clock))
         else:
-            jobs.append(probe_sparkplug(plant, t, observe_s, timeout_s))
+            jobs.append(probe_sparkplug(plant, t, observe_s, timeout_s, clock))
     rows: list[DeviceProbe] = []
     for result in await asyncio.gather(*jobs):
         rows.extend(result)
@@ -178,6 +187,43 @@ async def probe_configured(
     started = _now()
     targets, missing = configured_targets(plant, broker_url)
     rows = await probe_targets(plant, targets, observe_s, timeout_s, pki_dir)
+    return ProbeReport(started, observe_s, False, "configured", rows + missing)
+
+
+def server_targets(
+    plant: Plant, *, opcua: str | None, modbus: str | None, mqtt: str | None
+) -> list[Target]:
+    """One target per protocol a server serves (OPC UA endpoint URL, Modbus ``host:port``,
+    MQTT broker URL for Sparkplug B), holding every equipment of that protocol."""
+    urls = {"opcua": opcua, "modbus": modbus, "sparkplug": mqtt}
+    by_proto: dict[str, list[str]] = {}
+    for path, *_r, e in plant.walk():
+        by_proto.setdefault(e.protocol.value, []).append(path)
+    return [
+        Target(proto, url, tuple(by_proto[proto]))
+        for proto, url in urls.items()
+        if url is not None and by_proto.get(proto)
+    ]
+
+
+async def probe_endpoints(
+    plant: Plant,
+    targets: Sequence[Target],
+    observe_s: float,
+    timeout_s: float,
+    pki_dir: Path,
+    clock: Clock | None = None,
+) -> ProbeReport:
+    """Probe the endpoints a running server knows (e.g. the demo's virtual plant): every
+    networked equipment of the plant is expected at the target of its protocol."""
+    started = _now()
+    covered = {path for t in targets for path in t.equipment}
+    rows = await probe_targets(plant, targets, observe_s, timeout_s, pki_dir, clock)
+    missing = [
+        DeviceProbe(path, e.protocol.value, "", "", errors=["no endpoint configured"])
+        for path, *_r, e in plant.walk()
+        if e.protocol is not Protocol.NONE and path not in covered
+    ]
     return ProbeReport(started, observe_s, False, "configured", rows + missing)
 
 

@@ -12,7 +12,7 @@ import asyncio
 import time
 
 from shopfloor.assess.probe import DeviceProbe, Target
-from shopfloor.clock import WallClock
+from shopfloor.clock import Clock, WallClock
 from shopfloor.connect.modbus import ModbusPoller, PollerConfig, unit_maps
 from shopfloor.errors import ConnectorError, DecodeError, ShopfloorError
 from shopfloor.plant.model import Plant
@@ -27,7 +27,7 @@ def _unused(samples: list[Sample]) -> None:
 
 
 async def probe_modbus(
-    plant: Plant, target: Target, observe_s: float, timeout_s: float
+    plant: Plant, target: Target, observe_s: float, timeout_s: float, clock: Clock | None = None
 ) -> list[DeviceProbe]:
     host, _, port = target.endpoint.rpartition(":")
     units = [u for u in unit_maps(plant) if u.equipment in target.equipment]
@@ -40,7 +40,7 @@ async def probe_modbus(
     }  # fmt: skip
     try:
         config = PollerConfig(host, int(port), timeout_s=min(timeout_s, 5.0))
-        poller = ModbusPoller(config, units, _unused, WallClock(), name="assess-modbus")
+        poller = ModbusPoller(config, units, _unused, clock or WallClock(), name="assess-modbus")
         await asyncio.wait_for(poller.client.connect(), timeout_s)
     except (ShopfloorError, TimeoutError, ValueError) as exc:
         why = exc.message if isinstance(exc, ShopfloorError) else f"{type(exc).__name__}: {exc}"

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from shopfloor.assess.probe import CountingSink, DeviceProbe, Target
-from shopfloor.clock import WallClock
+from shopfloor.clock import Clock, WallClock
 from shopfloor.connect.opcua.client_config import OpcUaClientConfig
 from shopfloor.connect.opcua.connector import OpcUaConnector
 from shopfloor.connect.status import ConnectorStatus
@@ -53,7 +53,12 @@ async def _read(conn: OpcUaConnector, path: str, row: DeviceProbe, found: int, i
 
 
 async def probe_opcua(
-    plant: Plant, target: Target, observe_s: float, timeout_s: float, pki_dir: Path
+    plant: Plant,
+    target: Target,
+    observe_s: float,
+    timeout_s: float,
+    pki_dir: Path,
+    clock: Clock | None = None,
 ) -> list[DeviceProbe]:
     policy = _security(plant, target)
     config = OpcUaClientConfig(
@@ -67,10 +72,12 @@ async def probe_opcua(
         p: DeviceProbe(p, "opcua", target.endpoint, mode, points_expected=len(
             plant.equipment_by_path[p].tags)) for p in target.equipment
     }  # fmt: skip
-    status = ConnectorStatus(WallClock())
+    clock = clock or WallClock()
+    status = ConnectorStatus(clock)
     conn = OpcUaConnector(
-        plant, config, CountingSink(), equipment=target.equipment, status=status, name=NAME
-    )
+        plant, config, CountingSink(), equipment=target.equipment, status=status, name=NAME,
+        clock=clock,
+    )  # fmt: skip
     try:
         await conn.start()
         await conn.wait_ready(timeout_s)

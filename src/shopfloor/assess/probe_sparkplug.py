@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 
 from shopfloor.assess.probe import DeviceProbe, Target
-from shopfloor.clock import WallClock
+from shopfloor.clock import Clock, WallClock
 from shopfloor.connect.sink import SampleBatch
 from shopfloor.connect.sparkplug.host import HostConfig, SparkplugHost
 from shopfloor.connect.status import ConnectorStatus
@@ -45,7 +45,7 @@ def _all_born(status: ConnectorStatus, rows: dict[str, DeviceProbe]) -> bool:
 
 
 async def probe_sparkplug(
-    plant: Plant, target: Target, observe_s: float, timeout_s: float
+    plant: Plant, target: Target, observe_s: float, timeout_s: float, clock: Clock | None = None
 ) -> list[DeviceProbe]:
     security = "TLS" if target.endpoint.startswith("mqtts") else "none (MQTT over TCP)"
     rows = {
@@ -53,11 +53,12 @@ async def probe_sparkplug(
                        points_expected=len(plant.equipment_by_path[p].tags))
         for p in target.equipment
     }  # fmt: skip
-    status = ConnectorStatus(WallClock())
+    clock = clock or WallClock()
+    status = ConnectorStatus(clock)
     sink = _TagSink()
     try:
         config = HostConfig(target.endpoint, host_id=HOST_ID, clean_session=True)
-        host = SparkplugHost(plant, config, sink, status=status, name=NAME)
+        host = SparkplugHost(plant, config, sink, status=status, name=NAME, clock=clock)
     except ShopfloorError as exc:
         for r in rows.values():
             r.errors.append(exc.message)

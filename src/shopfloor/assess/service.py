@@ -10,7 +10,9 @@
 
 A run is asked with :class:`RunSpec`: ``simulated`` runs a baseline and a current period on
 the plant's twin (every output then says ``synthetic: true``); ``recorded`` scores two windows
-of the machine events this server received. Connector status gives which equipment is online,
+of the machine events this server received. With ``probe`` every device connection of the
+server's endpoints is tested first (the interconnection test report, which then also gives
+which equipment is online); otherwise connector status gives which equipment is online,
 MES the number of machine events it applied, the live health service which equipment its
 models score (checked against the model registry). Runs go one
 at a time, in a child process watched by a worker thread (the PDF keeps a core busy for
@@ -20,6 +22,7 @@ and :meth:`run` tells ``running``, ``done`` or ``failed`` (with the error).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import multiprocessing
@@ -42,9 +45,10 @@ from shopfloor.assess.api import AssessRequest, build_outputs
 from shopfloor.assess.catalog import scenarios
 from shopfloor.assess.i18n import check_lang
 from shopfloor.assess.options import AssessOptions, load_options
+from shopfloor.assess.probe import Target, probe_endpoints
 from shopfloor.assess.rubric import Rubric, load_rubric
 from shopfloor.assess.writer import write_outputs
-from shopfloor.clock import from_ns, to_ns
+from shopfloor.clock import Clock, WallClock, from_ns, to_ns
 from shopfloor.errors import BadInput, NotFound, ShopfloorError
 from shopfloor.events import MachineEvent
 from shopfloor.plant.model import Plant
@@ -79,6 +83,8 @@ class RunSpec:
     #: The two windows of recorded machine events (recorded mode).
     baseline: tuple[datetime, datetime] | None = None
     current: tuple[datetime, datetime] | None = None
+    #: Test every device connection of the server's endpoints first (interconnection test).
+    probe: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         def window(w: tuple[datetime, datetime] | None) -> str | None:
@@ -90,6 +96,7 @@ class RunSpec:
             "hours": self.hours,
             "baseline": window(self.baseline),
             "current": window(self.current),
+            "probe": self.probe,
         }
 
 
@@ -119,9 +126,18 @@ class RunInfo:
         }
 
 
-def _child(conn: Connection, req: AssessRequest) -> None:
-    """Run in the child process: build the outputs and send ``(kind, ...)`` back."""
+def _child(
+    conn: Connection, req: AssessRequest, targets: Sequence[Target], pki_dir: Path, clock: Clock
+) -> None:
+    """Run in the child process: test the device connections (when asked), build the outputs
+    and send ``(kind, ...)`` back."""
     try:
+        if targets:
+            p = req.options.probe
+            report = asyncio.run(
+                probe_endpoints(req.plant, targets, p.observe_s, p.timeout_s, pki_dir, clock)
+            )
+            req = replace(req, probe=report)
         out = build_outputs(req)
         conn.send(("ok", out.assessment.doc, out.files))
     except ShopfloorError as exc:
@@ -163,6 +179,9 @@ class AssessmentService:
         online: Callable[[], Mapping[str, bool]] | None = None,
         mes_applied: Callable[[], int] | None = None,
         models: Callable[[], Mapping[str, str]] | None = None,
+        probe_targets: Callable[[], Sequence[Target]] | None = None,
+        pki_dir: Path | None = None,
+        device_clock: Callable[[], Clock] | None = None,
     ) -> None:
         self.plant = plant
         self.root = Path(root)
@@ -173,6 +192,11 @@ class AssessmentService:
         self._online = online
         self._mes_applied = mes_applied
         self._models = models
+        self._probe_targets = probe_targets
+        self.pki_dir = pki_dir or self.root / "pki"
+        #: The devices' time for the interconnection test (a virtual plant's), as a clock a
+        #: child process can carry; default the wall clock.
+        self._device_clock = device_clock
         self._lock = threading.Lock()
         self._running: RunInfo | None = None
         self._failed: dict[str, RunInfo] = {}
@@ -226,6 +250,8 @@ class AssessmentService:
 
     def check_spec(self, spec: RunSpec) -> RunSpec:
         check_lang(spec.lang)
+        if spec.probe and self._probe_targets is None:
+            raise BadInput("probe: this server serves no device endpoints to test", field="probe")
         if spec.mode == "simulated":
             if spec.baseline is not None or spec.current is not None:
                 raise BadInput("simulated runs take no windows: use mode 'recorded'", field="mode")
@@ -302,7 +328,8 @@ class AssessmentService:
     def _work(self, info: RunInfo, spec: RunSpec) -> None:
         t0 = time.perf_counter()
         try:
-            doc, files = self._build(self._request(spec))
+            targets = list(self._probe_targets()) if spec.probe and self._probe_targets else []
+            doc, files = self._build(self._request(spec), targets)
             done = replace(
                 info,
                 status="done",
@@ -336,12 +363,20 @@ class AssessmentService:
         with self._lock:  # "done" only once its folder is whole
             self._running = None
 
-    def _build(self, req: AssessRequest) -> tuple[dict[str, Any], dict[str, bytes]]:
+    def _build(
+        self, req: AssessRequest, targets: Sequence[Target] = ()
+    ) -> tuple[dict[str, Any], dict[str, bytes]]:
         """The document and the files, built in a child process: the report and its PDF keep
         a core busy for seconds, which in this process would hold up the server's threads."""
+        clock = self._device_clock() if self._device_clock is not None else WallClock()
         ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
         here, there = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(there, req), name="shopfloor-assess", daemon=True)
+        proc = ctx.Process(
+            target=_child,
+            args=(there, req, list(targets), self.pki_dir, clock),
+            name="shopfloor-assess",
+            daemon=True,
+        )
         with self._lock:
             self._proc = proc
         proc.start()

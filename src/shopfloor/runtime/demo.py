@@ -21,12 +21,14 @@ import typer
 from shopfloor.api import ApiContext, ApiServer, EventLog, Extension, LiveValues
 from shopfloor.assess.metrics import online_from_status
 from shopfloor.assess.options import load_options
+from shopfloor.assess.probe import server_targets
 from shopfloor.assess.service import AssessmentService
 from shopfloor.auth.db import default_url as auth_url
 from shopfloor.auth.store import AuthStore, Credential, open_auth
 from shopfloor.bus.memory import MemoryHub, MemoryTransport
 from shopfloor.bus.mqtt import MqttTransport
 from shopfloor.bus.transport import Transport
+from shopfloor.clock import LinearClock
 from shopfloor.config import Settings, load_settings
 from shopfloor.connect.status import ConnectorStatus
 from shopfloor.historian import Historian, open_store
@@ -127,10 +129,16 @@ class _Announce:
 
 
 def _assessment(
-    s: Settings, plant: Plant, ctx: ApiContext, mes: MesService, health: DemoHealth
+    s: Settings,
+    plant: Plant,
+    ctx: ApiContext,
+    mes: MesService,
+    health: DemoHealth,
+    rt: VirtualPlantRuntime,
 ) -> AssessmentService:
-    """The assessment as the page runs it: online state from the connectors, MES's applied
-    events, the health models scoring live, the events this server received."""
+    """The assessment as the page runs it: online state from the connectors (or the
+    interconnection test of the virtual plant's endpoints), MES's applied events, the health
+    models scoring live, the events this server received."""
     opts = load_options(s.assess_config)
     if opts.model_registry is None:
         opts = opts.model_copy(update={"model_registry": s.data_dir / "models"})
@@ -145,6 +153,14 @@ def _assessment(
         online=lambda: online_from_status(status.snapshot()),
         mes_applied=mes.applied_count,
         models=health.live_models,
+        probe_targets=lambda: server_targets(
+            plant,
+            opcua=rt.opcua.endpoint if rt.opcua else None,
+            modbus=f"{rt.modbus.config.host}:{rt.modbus.port}" if rt.modbus else None,
+            mqtt=rt.mqtt_url,
+        ),
+        pki_dir=s.data_dir / "assess-pki",
+        device_clock=lambda: LinearClock.following(rt.plant, s.speed),
     )
 
 
@@ -201,7 +217,7 @@ def compose(
         plant, str(s.plant), clock, mes, ingest, s.data_dir / "models", train=train_health
     )
     ctx.maintenance = health.status
-    ctx.assessment = _assessment(s, plant, ctx, mes, health)
+    ctx.assessment = _assessment(s, plant, ctx, mes, health, rt)
     services = rt.runtime.services
     rt.runtime.services = [
         _Stores(auth, mes, historian),

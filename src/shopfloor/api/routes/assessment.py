@@ -49,6 +49,11 @@ class RunIn(BaseModel):
     current: str | None = Field(
         None, max_length=100, description="current window, ISO 8601 interval FROM/TO (recorded)"
     )
+    probe: bool = Field(
+        False,
+        description="first test every device connection of the server's endpoints (the "
+        "interconnection test report; a few seconds more)",
+    )
 
 
 @router.get("/assessment")
@@ -128,7 +133,7 @@ def start_run(body: RunIn, ctx: Ctx, who: Assessor) -> dict[str, Any]:
         parse_interval(text, name) if text is not None else None
         for text, name in ((body.baseline, "baseline"), (body.current, "current"))
     ]
-    spec = RunSpec(body.mode, body.lang, body.hours, windows[0], windows[1])
+    spec = RunSpec(body.mode, body.lang, body.hours, windows[0], windows[1], body.probe)
     info = ctx.need_assessment().start(spec, who.username)
     audit(ctx, who, "assessment.run", f"assessment/runs/{info.id}", None, info.spec)
     return info.to_dict()

@@ -192,6 +192,27 @@ function explanation(lines) {
   return root;
 }
 
+function probeSummary(p) {
+  return h(
+    "div",
+    { class: "probe", dataset: { passed: p.passed, tested: p.devices_tested } },
+    h("h3", {}, t("assess.probe_result")),
+    h("p", { class: "meta" }, t("assess.probe_line", { passed: p.passed, n: p.devices_tested, s: num(p.observe_s, 0) })),
+    table(
+      ["assess.device", "assess.protocol", "assess.endpoint", "assess.points", "assess.rate", "assess.latency", "assess.passed"],
+      p.devices.map((d) => [
+        d.equipment.split("/").slice(-1)[0],
+        d.protocol,
+        d.endpoint || "–",
+        `${d.points_seen} / ${d.points_expected}`,
+        d.update_rate_per_s === null || d.update_rate_per_s === undefined ? "–" : num(d.update_rate_per_s, 1),
+        d.latency_ms === null || d.latency_ms === undefined ? "–" : num(d.latency_ms, 1),
+        h("span", { class: d.passed ? "ok" : "error", title: (d.errors || []).join("; ") }, d.passed ? t("assess.yes") : t("assess.no")),
+      ]),
+    ),
+  );
+}
+
 function result(run, rubric) {
   const doc = run.document;
   const grades = new Map((doc.grades || []).map((g) => [g.id, g]));
@@ -246,6 +267,7 @@ function result(run, rubric) {
     gates,
     h("h3", {}, t("assess.gaps")),
     gapTable,
+    doc.interconnection_test ? probeSummary(doc.interconnection_test) : null,
     h("h3", {}, t("assess.metrics")),
     table(
       ["assess.metric", "assess.value", "assess.formula"],
@@ -281,6 +303,7 @@ export async function render(page) {
   const current = h("input", { class: "window-input", value: c0, placeholder: t("assess.window_placeholder"), "aria-label": t("assess.current") });
   const outLang = h("select", { "aria-label": t("assess.lang") }, h("option", { value: "zh" }, "中文"), h("option", { value: "en" }, "English"));
   outLang.value = lang();
+  const probe = h("input", { type: "checkbox", class: "run-probe", "aria-label": t("assess.probe") });
   const simOnly = h("label", {}, t("assess.hours"), " ", hours);
   const recOnly = h("span", { class: "windows" }, h("label", {}, t("assess.baseline"), " ", baseline), " ", h("label", {}, t("assess.current"), " ", current));
   const showMode = () => {
@@ -340,7 +363,7 @@ export async function render(page) {
   };
   start.addEventListener("click", async () => {
     msg.textContent = "";
-    const body = { mode: mode.value, lang: outLang.value };
+    const body = { mode: mode.value, lang: outLang.value, probe: probe.checked };
     if (mode.value === "simulated") body.hours = Number(hours.value);
     else Object.assign(body, { baseline: baseline.value.trim(), current: current.value.trim() });
     try {
@@ -365,7 +388,7 @@ export async function render(page) {
     h("p", { class: "note" }, t("assess.disclaimer")),
     section(
       "assess.new_run",
-      h("div", { class: "controls" }, h("label", {}, t("assess.mode"), " ", mode), simOnly, recOnly, h("label", {}, t("assess.lang"), " ", outLang), start),
+      h("div", { class: "controls" }, h("label", {}, t("assess.mode"), " ", mode), simOnly, recOnly, h("label", {}, t("assess.lang"), " ", outLang), h("label", { title: t("assess.probe_hint") }, probe, " ", t("assess.probe")), start),
       h("p", { class: "note" }, overview.events ? t("assess.events_span", { from: when(overview.events.first), to: when(overview.events.last), n: overview.events.count }) : t("assess.no_events")),
       msg,
     ),
