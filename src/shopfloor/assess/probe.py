@@ -23,12 +23,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopfloor.clock import Clock, WallClock
 from shopfloor.connect.sink import SampleBatch
 from shopfloor.events import MachineEvent
 from shopfloor.plant.model import Plant, Protocol
+
+if TYPE_CHECKING:
+    from shopfloor.runtime.virtual import VirtualPlantRuntime
 
 
 @dataclass
@@ -206,6 +209,16 @@ def server_targets(
     ]
 
 
+def runtime_targets(plant: Plant, rt: VirtualPlantRuntime) -> list[Target]:
+    """The endpoints a served virtual plant listens on, as targets."""
+    return server_targets(
+        plant,
+        opcua=rt.opcua.endpoint if rt.opcua else None,
+        modbus=f"{rt.modbus.config.host}:{rt.modbus.port}" if rt.modbus else None,
+        mqtt=rt.mqtt_url,
+    )
+
+
 async def probe_endpoints(
     plant: Plant,
     targets: Sequence[Target],
@@ -246,16 +259,7 @@ async def probe_virtual(
         rt = build(setup)
         await rt.runtime.start()
         try:
-            targets = []
-            paths = {p: e for p, *_r, e in plant.walk()}
-            for proto, url in (
-                ("opcua", rt.opcua.endpoint if rt.opcua else None),
-                ("modbus", f"127.0.0.1:{rt.modbus.port}" if rt.modbus else None),
-                ("sparkplug", rt.mqtt_url),
-            ):
-                eqs = tuple(p for p, e in paths.items() if e.protocol.value == proto)
-                if url is not None and eqs:
-                    targets.append(Target(proto, url, eqs))
+            targets = runtime_targets(plant, rt)
             rows = await probe_targets(plant, targets, observe_s, timeout_s, Path(tmp) / "client")
         finally:
             await rt.runtime.stop()

@@ -27,6 +27,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import secrets
 import tempfile
 import threading
@@ -36,7 +37,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Literal
 
@@ -66,6 +66,8 @@ OUTPUT_TYPES = {
     "evidence.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 MAX_HOURS = 24.0
+#: What a run id looks like (start time and a random suffix).
+RUN_ID = re.compile(r"A\d{8}T\d{6}-[0-9a-f]{4}")
 
 
 class AssessmentBusy(ShopfloorError):
@@ -201,7 +203,6 @@ class AssessmentService:
         self._running: RunInfo | None = None
         self._failed: dict[str, RunInfo] = {}
         self._thread: threading.Thread | None = None
-        self._proc: BaseProcess | None = None
 
     # -- answers -------------------------------------------------------------------------
 
@@ -294,7 +295,7 @@ class AssessmentService:
                 )
             stamp = datetime.now(UTC)
             info = RunInfo(
-                id=f"A{stamp:%Y%m%dT%H%M%S}-{secrets.token_hex(2)}",
+                id=f"A{stamp:%Y%m%dT%H%M%S}-{secrets.token_hex(2)}",  # RUN_ID
                 status="running",
                 created=stamp.isoformat(timespec="seconds"),
                 by=who,
@@ -377,9 +378,7 @@ class AssessmentService:
             name="shopfloor-assess",
             daemon=True,
         )
-        with self._lock:
-            self._proc = proc
-        proc.start()
+        proc.start()  # a daemon: it ends with the server
         there.close()
         try:
             kind, *rest = here.recv()
@@ -391,21 +390,11 @@ class AssessmentService:
         finally:
             here.close()
             proc.join(30)
-            with self._lock:
-                self._proc = None
         if kind == "error":
             raise BadInput(rest[0])
         if kind == "crash":
             raise RuntimeError(rest[0])
         return rest[0], rest[1]
-
-    def close(self) -> None:
-        """Stop a run going (its child process is killed; nothing is written)."""
-        with self._lock:
-            proc = self._proc
-        if proc is not None and proc.is_alive():
-            proc.kill()
-        self.wait(30)
 
     def _run_dir(self, run_id: str) -> Path:
         return self.root / RUNS_DIR / run_id
@@ -420,30 +409,41 @@ class AssessmentService:
         if thread is not None:
             thread.join(timeout)
 
-    def runs(self, limit: int = 50) -> list[RunInfo]:
-        """Runs newest first: the one going, those that failed since start, those on disk."""
+    def _in_memory(self) -> dict[str, RunInfo]:
+        """The run going and those that failed since start (not on disk)."""
         with self._lock:
-            found = {r.id: r for r in self._failed.values()}
+            found = dict(self._failed)
             if self._running is not None:
                 found[self._running.id] = self._running
+        return found
+
+    def _on_disk(self, run_id: str) -> RunInfo | None:
+        meta = self._run_dir(run_id) / RUN_FILE
+        if not meta.is_file():
+            return None  # a folder a stopped server left half-written has no run.json
+        try:
+            return RunInfo(**json.loads(meta.read_text("utf-8")))
+        except (ValueError, TypeError) as exc:
+            log.warning("assessment: skipping run %s: unreadable %s (%s)", run_id, RUN_FILE, exc)
+            return None
+
+    def runs(self, limit: int = 50) -> list[RunInfo]:
+        """Runs newest first: the one going, those that failed since start, those on disk."""
+        found = self._in_memory()
         folder = self.root / RUNS_DIR
         if folder.is_dir():
             for d in folder.iterdir():
-                meta = d / RUN_FILE
-                if d.name in found or not meta.is_file():
-                    continue  # a run going, or a folder a stopped server left half-written
-                try:
-                    found[d.name] = RunInfo(**json.loads(meta.read_text("utf-8")))
-                except (ValueError, TypeError) as exc:
-                    log.warning("assessment: skipping run %s: unreadable %s (%s)", d.name,
-                                RUN_FILE, exc)  # fmt: skip
+                if d.name not in found and (info := self._on_disk(d.name)) is not None:
+                    found[d.name] = info
         return sorted(found.values(), key=lambda r: r.id, reverse=True)[:limit]
 
     def run(self, run_id: str) -> RunInfo:
-        for r in self.runs(limit=10_000):
-            if r.id == run_id:
-                return r
-        raise NotFound(f"assessment run {run_id!r} does not exist", field="run", value=run_id)
+        info = self._in_memory().get(run_id)
+        if info is None and RUN_ID.fullmatch(run_id):  # never a path from outside
+            info = self._on_disk(run_id)
+        if info is None:
+            raise NotFound(f"assessment run {run_id!r} does not exist", field="run", value=run_id)
+        return info
 
     def file(self, run_id: str, name: str) -> Path:
         """A file of a finished run: one of :data:`OUTPUT_TYPES`."""

@@ -21,7 +21,7 @@ import typer
 from shopfloor.api import ApiContext, ApiServer, EventLog, Extension, LiveValues
 from shopfloor.assess.metrics import online_from_status
 from shopfloor.assess.options import load_options
-from shopfloor.assess.probe import server_targets
+from shopfloor.assess.probe import runtime_targets
 from shopfloor.assess.service import AssessmentService
 from shopfloor.auth.db import default_url as auth_url
 from shopfloor.auth.store import AuthStore, Credential, open_auth
@@ -153,12 +153,7 @@ def _assessment(
         online=lambda: online_from_status(status.snapshot()),
         mes_applied=mes.applied_count,
         models=health.live_models,
-        probe_targets=lambda: server_targets(
-            plant,
-            opcua=rt.opcua.endpoint if rt.opcua else None,
-            modbus=f"{rt.modbus.config.host}:{rt.modbus.port}" if rt.modbus else None,
-            mqtt=rt.mqtt_url,
-        ),
+        probe_targets=lambda: runtime_targets(plant, rt),
         pki_dir=s.data_dir / "assess-pki",
         device_clock=lambda: LinearClock.following(rt.plant, s.speed),
     )
