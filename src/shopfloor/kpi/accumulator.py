@@ -8,8 +8,10 @@ order, one at a time (live) or all at once (batch: the same calls), and keeps a
   time element, clipped at the window's edges. The interval still open is counted, by
   :meth:`Accumulator.snapshot`, up to the instant the caller gives (the last event time).
 * ``part_complete``: PQ + 1, GQ or SQ + 1 by ``good``, PRU x PQ + ``standard_time_s``, RQ + 1
-  when ``rework`` is true. ``part_scrap`` gives the defect of the failing completion just
-  before it; a ``part_scrap`` on its own is a unit produced and scrapped (PQ + 1, SQ + 1).
+  when ``rework`` is true. With ``reclassified`` true (a counter rule's reject that came after
+  its part was counted good) the part is already produced: GQ - 1, SQ + 1. ``part_scrap``
+  gives the defect of the failing completion just before it; a ``part_scrap`` on its own is a
+  unit produced and scrapped (PQ + 1, SQ + 1).
 * ``energy``: cumulative meter readings, differenced (:class:`~shopfloor.kpi.meter.Meter`).
 * ``failure`` / ``repair``: failures in the window; the time to restoration (failure to repair
   event, or the repair's ``duration_s``) counts in the window of its failure.
@@ -114,6 +116,11 @@ class Accumulator:
         rework = payload.flag(ev, "rework", required=False)
         assert standard_s is not None
         self._advance(ev.ts_ns)
+        if payload.flag(ev, "reclassified", required=False):
+            if self.window.contains(ev.ts_ns) and not good:
+                self.basket.gq -= 1
+                self.basket.sq += 1
+            return
         if self.window.contains(ev.ts_ns):
             b = self.basket
             b.pq += 1

@@ -103,6 +103,9 @@ def on_part_start(s: Session, ctx: MesContext, ev: MachineEvent) -> None:
 
 def on_part_complete(s: Session, ctx: MesContext, ev: MachineEvent) -> None:
     serial = ev.serial
+    if not serial and ev.payload.get("counted") is True:
+        _counted(s, ctx, ev)
+        return
     if not serial:
         raise DecodeError(f"part_complete of {ev.equipment} seq {ev.seq} has no serial")
     product, seq, op_id, last = _step(ctx, ev)
@@ -155,6 +158,24 @@ def on_part_complete(s: Session, ctx: MesContext, ev: MachineEvent) -> None:
     elif last:
         unit.status, unit.ended_ns = COMPLETE, ev.ts_ns
     if found is not None:
+        add_counts(s, found[0], found[1], int(good), int(not good), ev.ts_ns, ev.equipment)
+
+
+def _counted(s: Session, ctx: MesContext, ev: MachineEvent) -> None:
+    """A part counted by a plain device's counter rule: no serial, so no unit is tracked; the
+    counts go to its order's operation when the machine runs a known order."""
+    good = ev.payload.get("good")
+    if not isinstance(good, bool):
+        raise DecodeError(f"part_complete of {ev.equipment} seq {ev.seq}: good must be a boolean")
+    if ev.order_id is None or not ev.payload.get("product") or not ev.payload.get("operation"):
+        return
+    _product, seq, _op, _last = _step(ctx, ev)
+    found = _order_op(s, ev.order_id, seq)
+    if found is None:
+        return
+    if ev.payload.get("reclassified") is True:  # a part already counted good is a reject
+        add_counts(s, found[0], found[1], -1, 1, ev.ts_ns, ev.equipment)
+    else:
         add_counts(s, found[0], found[1], int(good), int(not good), ev.ts_ns, ev.equipment)
 
 

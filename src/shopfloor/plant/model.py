@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shopfloor.ids import SEGMENT_RE
+from shopfloor.plant.rules import EventRules, expand_preset
 
 PLANT_SCHEMA = "shopfloor.plant/v1"
 MAX_RATE_HZ = 1000.0
@@ -128,6 +129,9 @@ class Tag(_Model):
     #: What the signal means to the simulator and to analytics (e.g. ``spindle_vibration``).
     signal: str = ""
     opcua_node: str | None = None
+    #: Browse path below the equipment's ``endpoint.node`` (``Status/StateCurrent``; ``*`` is
+    #: any one child), resolved by browse names on the server when the session opens.
+    opcua_path: str | None = None
     sparkplug_metric: str | None = None
     modbus: ModbusRegister | None = None
     #: Deadband (absolute, in the tag's unit) used when publishing changes.
@@ -141,6 +145,19 @@ class Tag(_Model):
         if v > MAX_RATE_HZ:
             raise ValueError(f"must be <= {MAX_RATE_HZ:g} (1 kHz)")
         return v
+
+    @field_validator("opcua_path")
+    @classmethod
+    def _path(cls, v: str | None) -> str | None:
+        if v is not None and (not v.strip("/") or any(not p for p in v.strip("/").split("/"))):
+            raise ValueError("must be browse names separated by '/' (e.g. Status/StateCurrent)")
+        return v.strip("/") if v is not None else None
+
+    @model_validator(mode="after")
+    def _one_node(self) -> Tag:
+        if self.opcua_node is not None and self.opcua_path is not None:
+            raise ValueError("give opcua_node or opcua_path, not both")
+        return self
 
     @property
     def high_rate(self) -> bool:
@@ -159,6 +176,23 @@ class Endpoint(_Model):
     group: str | None = None
     edge_node: str | None = None
     security: Literal["None", "Basic256Sha256"] | None = None
+    #: Full address of the device (``opc.tcp://host:4840``, ``modbus+tcp://host:502``,
+    #: ``mqtt://broker:1883``); host and port above are the short form.
+    url: str | None = None
+    #: OPC UA: the machine's object node (``nsu=<uri>;s=<id>``), root of its tags' browse paths.
+    node: str | None = None
+    #: OPC UA: ``Sign`` or ``SignAndEncrypt`` with a secure policy.
+    mode: Literal["Sign", "SignAndEncrypt"] | None = None
+    #: User name, and the environment variable that holds the password (never the password).
+    username: str | None = None
+    password_env: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and "://" not in v:
+            raise ValueError(f"{v!r} is not a URL (scheme://host:port)")
+        return v
 
 
 class Equipment(_Model):
@@ -176,10 +210,19 @@ class Equipment(_Model):
     protocol: Protocol = Protocol.OPCUA
     endpoint: Endpoint = Field(default_factory=Endpoint)
     tags: tuple[Tag, ...] = ()
+    #: A companion-spec preset (``packml``, ``machine_tools``) that adds tags and rules.
+    preset: Literal["packml", "machine_tools"] | None = None
+    #: How the tags become machine events (see :mod:`shopfloor.plant.rules`).
+    rules: EventRules | None = None
     #: Simulation parameters (validated by ``sim/``, opaque here).
     sim: dict[str, Any] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        return expand_preset(data) if isinstance(data, dict) else data
 
     @property
     def networked(self) -> bool:
@@ -210,7 +253,35 @@ class Equipment(_Model):
                     if r in used:
                         raise ValueError(f"tags {used[r]} and {t.name} overlap at register {r}")
                     used[r] = t.name
+        if self.rules is not None:
+            self._check_rules(self.rules)
+        if any(t.opcua_path for t in self.tags):
+            if self.protocol is not Protocol.OPCUA:
+                raise ValueError("tags with an opcua_path need protocol 'opcua'")
+            if self.endpoint.node is None:
+                raise ValueError(
+                    "tags with an opcua_path need endpoint.node, the machine's object node "
+                    "(shopfloor plant discover finds it)"
+                )
         return self
+
+    def _check_rules(self, rules: EventRules) -> None:
+        by_name = {t.name: t for t in self.tags}
+        errors = []
+        for where, name, kind in rules.tag_refs():
+            tag = by_name.get(name)
+            if tag is None:
+                errors.append(f"rules.{where}: equipment has no tag {name!r}")
+            elif kind == "number" and tag.data_type in (DataType.STRING, DataType.BOOL):
+                errors.append(f"rules.{where}: tag {name!r} is {tag.data_type}, needs a number")
+            elif (
+                kind == "bool"
+                and tag.data_type is not DataType.BOOL
+                and tag.data_type is not (DataType.INT)
+            ):
+                errors.append(f"rules.{where}: tag {name!r} is {tag.data_type}, needs bool")
+        if errors:
+            raise ValueError("; ".join(errors))
 
     def tag(self, name: str) -> Tag:
         for t in self.tags:
@@ -501,6 +572,38 @@ def plant_reference_errors(plant: Plant) -> list[tuple[str, str]]:
                             f"equipment {ref!r} ({plant.equipment(ref).cls}) cannot run operations",
                         )
                     )
+    runs = {ref for r in plant.routings for op in r.operations for ref in op.eligible}
+    for i, a in enumerate(plant.areas):
+        for j, ln in enumerate(a.lines):
+            for k, cell in enumerate(ln.cells):
+                for m, e in enumerate(cell.equipment):
+                    where = f"areas[{i}].lines[{j}].cells[{k}].equipment[{m}]"
+                    rules = e.rules
+                    if rules is None:
+                        continue
+                    counts = rules.counts
+                    if (
+                        counts is not None
+                        and counts.standard_time_s is None
+                        and e.id not in runs
+                        and plant.path_of.get(e.id) not in runs
+                    ):
+                        errs.append(
+                            (
+                                f"{where}.rules.counts.standard_time_s",
+                                "required: no routing operation runs on this equipment to take "
+                                "the standard time from",
+                            )
+                        )
+                    if rules.product is not None:
+                        for code, product in rules.product.map.items():
+                            if product not in plant.product_by_id:
+                                errs.append(
+                                    (
+                                        f"{where}.rules.product.map.{code}",
+                                        f"unknown product {product!r}",
+                                    )
+                                )
     for i, d in enumerate(plant.planned_downtime):
         if d.target not in eq_ids and d.target not in line_ids:
             errs.append(

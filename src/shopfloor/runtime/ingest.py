@@ -49,6 +49,7 @@ from shopfloor.bus.topics import subscription_filter
 from shopfloor.bus.transport import Transport
 from shopfloor.clock import Clock, WallClock
 from shopfloor.connect.buffer import BufferedSink
+from shopfloor.connect.rules import RuleSink
 from shopfloor.connect.sink import SampleBatch, SampleSink
 from shopfloor.connect.status import ConnectorStatus
 from shopfloor.errors import BusError, ConfigError
@@ -154,7 +155,10 @@ class IngestService:
         )
         #: Where connectors (and anything else producing samples) deliver.
         self.sink = FanOutSink(self.subscribers, self.buffer)
-        self.meters = {p: Meter(p, self.sink) for p in PROTOCOLS}
+        #: Tags of plain devices become machine events by their equipment's rules.
+        self.rules = RuleSink(plant, self.sink)
+        rules_or_sink: SampleSink = self.rules if self.rules else self.sink
+        self.meters = {p: Meter(p, rules_or_sink) for p in PROTOCOLS}
         self._log_task: asyncio.Task[None] | None = None
         self._started = False
 

@@ -1,0 +1,362 @@
+"""The tag-to-event rules at work: a sink that turns a real machine's tags into machine events.
+
+:class:`RuleSink` sits between the connectors and ingest's sink. Every sample batch passes
+through unchanged; the samples of tags that an equipment's ``rules:`` read (see
+:mod:`shopfloor.plant.rules`) also drive one :class:`EquipmentRules` per equipment, and the
+:class:`~shopfloor.events.MachineEvent` s they produce are delivered right after the batch, so MES
+and the KPIs read a plain device exactly as they read a machine that emits its own events:
+
+* ``state_change`` when the mapped state changes (``state``, ``previous``, ``reason``), and a
+  ``downtime`` event when an unplanned stop ends (``reason``, ``category`` ``minor_stop`` below
+  the short-stop threshold, else ``stop``, ``start_ns``, ``end_ns``);
+* ``part_complete`` per part (``good``, ``product``, ``operation``, ``standard_time_s`` and
+  ``counted: true``: counted parts have no serial);
+* ``alarm`` when a bit of an alarm word rises or falls (``code``, ``text``, ``priority``,
+  ``active``);
+* ``energy`` with the cumulative ``kwh`` (and ``kw``) of the equipment.
+
+Only good samples count; a bad one (device offline) leaves the state where it was. The first
+reading of a counter is its baseline: what a counter did while shopfloor was not watching is not
+claimed as production. A counter that goes down without a declared rollover near its maximum is
+a reset: counted in :attr:`EquipmentRules.stats` and not as parts.
+
+Counters that arrive in one batch are reconciled together (``total`` and ``reject`` of a PackML
+machine change in the same publish). A reject counted after its part was already emitted as good
+is a ``part_complete`` with ``good: false`` and ``reclassified: true``: one of the parts already
+produced turns from good into a reject (produced stays, good - 1, scrap + 1), so produced, good
+and defective always equal the counters' increments.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from shopfloor.connect.sink import SampleBatch, SampleSink
+from shopfloor.events import EventKind, MachineEvent
+from shopfloor.plant.model import Equipment, Plant
+from shopfloor.plant.rules import CounterRule, value_key
+from shopfloor.plant.states import TIME_ELEMENT, PackMLState, TimeElement
+from shopfloor.samples import Quality
+
+log = logging.getLogger(__name__)
+
+__all__ = ["EquipmentRules", "RuleSink", "standard_time"]
+
+#: States whose end closes an unplanned stop (reported as a downtime event).
+_STOPS = frozenset(s for s, e in TIME_ELEMENT.items() if e is TimeElement.ADET)
+
+
+def standard_time(plant: Plant, path: str, product: str | None) -> tuple[str | None, float | None]:
+    """``(operation id, standard time s)`` of the operation ``path`` runs for ``product`` (any
+    product when None or unknown): the first eligible operation in routing order."""
+    eq = plant.equipment_by_path[path]
+    products = [plant.product_by_id[product]] if product in plant.product_by_id else []
+    products += [p for p in plant.products if p.id != product]
+    for p in products:
+        routing = plant.routing_by_id.get(p.routing)
+        for op in routing.operations if routing is not None else ():
+            if eq.id in op.eligible or path in op.eligible:
+                return op.id, op.standard_time_s
+    return None, None
+
+
+class _Counter:
+    """Increments of one counter, in parts: rollover and resets handled."""
+
+    def __init__(self, rule: CounterRule) -> None:
+        self.rule = rule
+        self.last: float | None = None
+        self.parts = 0.0
+        self.resets = 0
+
+    def update(self, value: float) -> None:
+        last, self.last = self.last, value
+        if last is None:
+            return
+        delta = value - last
+        if delta < 0:
+            top = self.rule.rollover
+            if top is not None and last > top / 2 and value < top / 2:
+                delta = top - last + value + 1
+            else:
+                self.resets += 1
+                return
+        self.parts += delta * self.rule.scale
+
+
+class EquipmentRules:
+    """One equipment's rules applied to its samples, in time order (see the module doc)."""
+
+    def __init__(self, plant: Plant, path: str, eq: Equipment) -> None:
+        assert eq.rules is not None
+        self.plant, self.path, self.rules = plant, path, eq.rules
+        self.tag_ids = {f"{path}/{name}" for _w, name, _k in self.rules.tag_refs()}
+        self.values: dict[str, Any] = {}
+        self.state: PackMLState | None = None
+        self.state_since: int | None = None
+        self.product: str | None = None
+        self.stats: Counter[str] = Counter()
+        c = self.rules.counts
+        self.counters: dict[str, _Counter] = {}
+        if c is not None:
+            for name in ("total", "good", "reject", "infeed"):
+                rule = getattr(c, name)
+                if rule is not None:
+                    self.counters[name] = _Counter(rule)
+        self.emitted_good = 0
+        self.emitted_bad = 0
+        self.alarm_bits: dict[str, int] = {}
+        self.kwh = 0.0
+        self._kwh_last: float | None = None
+        self._kw_last: tuple[int, float] | None = None
+
+    # ---- driving -----------------------------------------------------------------------------
+
+    def feed(self, samples: Sequence[tuple[str, int, Any]]) -> list[MachineEvent]:
+        """Events for ``(tag name, ts_ns, value)`` good samples, sorted by time."""
+        out: list[MachineEvent] = []
+        for name, ts, value in samples:
+            self.values[name] = value
+            self._apply(name, ts, value, out)
+        return out
+
+    def _apply(self, name: str, ts: int, value: Any, out: list[MachineEvent]) -> None:
+        r = self.rules
+        if r.product is not None and name == r.product.tag:
+            key = value_key(value)
+            product = r.product.map.get(key, key if key in self.plant.product_by_id else None)
+            if product is None:
+                self.stats["unknown_program"] += 1
+            self.product = product
+        if r.state is not None:
+            st = r.state
+            if name == st.tag or any(s.tag == name for s in st.signals):
+                self._state(ts, out)
+        counted = False
+        for kind, counter in self.counters.items():
+            if name == counter.rule.tag:
+                try:
+                    counter.update(float(value))
+                except (TypeError, ValueError):
+                    self.stats["bad_counter_value"] += 1
+                counted = counted or kind != "infeed"
+        if counted:
+            self._parts(ts, out)
+        c = r.counts
+        if c is not None and c.inspection is not None and name == c.inspection.tag:
+            good = value_key(value) in c.inspection.good_values
+            self._emit_parts(ts, 1 if good else 0, 0 if good else 1, out)
+        if r.alarms is not None:
+            for word in r.alarms.words:
+                if word.tag == name:
+                    self._alarms(word.tag, word.bits, ts, value, out)
+        if r.energy is not None and name == r.energy.tag:
+            self._energy(ts, value, out)
+
+    # ---- state -------------------------------------------------------------------------------
+
+    def _state(self, ts: int, out: list[MachineEvent]) -> None:
+        st = self.rules.state
+        assert st is not None
+        new: PackMLState | None
+        if st.tag is not None:
+            new = st.map.get(value_key(self.values.get(st.tag)), st.default)
+            if new is None:
+                self.stats["unmapped_state"] += 1
+                return
+        else:
+            new = st.default
+            for sig in st.signals:
+                if sig.tag in self.values and bool(self.values[sig.tag]) == sig.when:
+                    new = sig.state
+                    break
+        if new is None or new == self.state:
+            return
+        previous, since = self.state, self.state_since
+        reason = self._reason()
+        if previous in _STOPS and since is not None and new not in _STOPS:
+            duration_s = (ts - since) / 1e9
+            minor = duration_s < st.short_stop_s
+            out.append(
+                self._event(
+                    EventKind.DOWNTIME,
+                    ts,
+                    reason=self._stop_reason or ("minor_stop" if minor else "unplanned_stop"),
+                    category="minor_stop" if minor else "stop",
+                    planned=False,
+                    start_ns=since,
+                    end_ns=ts,
+                )
+            )
+        if new in _STOPS:
+            self._stop_reason = reason
+        payload: dict[str, Any] = {"state": new.value}
+        if previous is not None:
+            payload["previous"] = previous.value
+        if reason is not None and new is not PackMLState.EXECUTE:
+            payload["reason"] = reason
+        out.append(self._event(EventKind.STATE_CHANGE, ts, **payload))
+        self.state, self.state_since = new, ts
+
+    _stop_reason: str | None = None
+
+    def _reason(self) -> str | None:
+        st = self.rules.state
+        if st is None or st.reason_tag is None or st.reason_tag not in self.values:
+            return None
+        code = value_key(self.values[st.reason_tag])
+        if code in ("", "0"):
+            return None
+        return st.reasons.get(code, code)
+
+    # ---- counts ------------------------------------------------------------------------------
+
+    def _parts(self, ts: int, out: list[MachineEvent]) -> None:
+        get = {k: c.parts for k, c in self.counters.items()}
+        total, good, reject = get.get("total"), get.get("good"), get.get("reject")
+        if total is not None and reject is not None:
+            good, bad = total - reject, reject
+        elif good is not None and reject is not None:
+            bad = reject
+        elif total is not None and good is not None:
+            bad = total - good
+        else:
+            good, bad = (total if total is not None else good or 0.0), 0.0
+        n_good = math.floor(max(good, 0.0) + 1e-9) - self.emitted_good
+        n_bad = math.floor(max(bad, 0.0) + 1e-9) - self.emitted_bad
+        moved = min(max(-n_good, 0), max(n_bad, 0))  # rejects of parts already emitted as good
+        self._emit_parts(ts, max(n_good, 0), max(n_bad, 0) - moved, out, moved)
+
+    def _emit_parts(
+        self, ts: int, n_good: int, n_bad: int, out: list[MachineEvent], moved: int = 0
+    ) -> None:
+        if not n_good and not n_bad and not moved:
+            return
+        c = self.rules.counts
+        assert c is not None
+        op, std = standard_time(self.plant, self.path, self.product)
+        std = c.standard_time_s if c.standard_time_s is not None else std
+        base = {
+            "product": self.product,
+            "operation": c.operation or op,
+            "standard_time_s": std if std is not None else 0.0,
+            "counted": True,
+        }
+        for good, n in ((True, n_good), (False, n_bad)):
+            for _ in range(n):
+                out.append(self._event(EventKind.PART_COMPLETE, ts, good=good, **base))
+        for _ in range(moved):
+            out.append(
+                self._event(EventKind.PART_COMPLETE, ts, good=False, reclassified=True, **base)
+            )
+        self.emitted_good += n_good - moved
+        self.emitted_bad += n_bad + moved
+
+    # ---- alarms and energy -------------------------------------------------------------------
+
+    def _alarms(
+        self, tag: str, bits: dict[int, Any], ts: int, value: Any, out: list[MachineEvent]
+    ) -> None:
+        try:
+            word = int(value)
+        except (TypeError, ValueError):
+            self.stats["bad_alarm_word"] += 1
+            return
+        before = self.alarm_bits.get(tag, 0)
+        self.alarm_bits[tag] = word
+        for bit, alarm in sorted(bits.items()):
+            was, now = bool(before >> bit & 1), bool(word >> bit & 1)
+            if was != now:
+                out.append(
+                    self._event(
+                        EventKind.ALARM, ts, code=alarm.code, text=alarm.text,
+                        priority=alarm.priority, active=now,
+                    )
+                )  # fmt: skip
+
+    def _energy(self, ts: int, value: Any, out: list[MachineEvent]) -> None:
+        rule = self.rules.energy
+        assert rule is not None
+        try:
+            reading = float(value) * rule.scale
+        except (TypeError, ValueError):
+            self.stats["bad_energy_value"] += 1
+            return
+        payload: dict[str, Any] = {}
+        if rule.kind == "kwh":
+            last, self._kwh_last = self._kwh_last, reading
+            if last is None:
+                return
+            delta = reading - last
+            if delta < 0:
+                top = rule.rollover * rule.scale if rule.rollover is not None else None
+                if top is None or last < top / 2:
+                    self.stats["energy_resets"] += 1
+                    return
+                delta = top - last + reading
+            self.kwh += delta
+        else:
+            prev, self._kw_last = self._kw_last, (ts, reading)
+            if prev is not None and ts > prev[0]:
+                self.kwh += prev[1] * (ts - prev[0]) / 3.6e12
+            payload["kw"] = max(reading, 0.0)
+        out.append(self._event(EventKind.ENERGY, ts, kwh=self.kwh, **payload))
+
+    def _event(self, kind: EventKind, ts: int, **payload: Any) -> MachineEvent:
+        return MachineEvent(kind, self.path, ts, payload=payload)
+
+
+class RuleSink:
+    """Passes every batch to ``inner`` and adds the events the equipment's rules produce."""
+
+    def __init__(self, plant: Plant, inner: SampleSink) -> None:
+        self.inner = inner
+        self.equipment: dict[str, EquipmentRules] = {
+            path: EquipmentRules(plant, path, eq)
+            for path, *_r, eq in plant.walk()
+            if eq.rules is not None
+        }
+        self._of_tag = {t: er for er in self.equipment.values() for t in er.tag_ids}
+
+    def __bool__(self) -> bool:
+        return bool(self.equipment)
+
+    async def on_samples(self, batch: SampleBatch) -> None:
+        await self.inner.on_samples(batch)
+        events = self.events_of(batch)
+        if events:
+            await self.inner.on_events(events)
+
+    async def on_events(self, events: Sequence[MachineEvent]) -> None:
+        await self.inner.on_events(events)
+
+    def events_of(self, batch: SampleBatch) -> list[MachineEvent]:
+        """The events the rule tags of ``batch`` produce (each equipment's in time order)."""
+        hit = [i for i, t in enumerate(batch.tags) if t in self._of_tag]
+        if not hit:
+            return []
+        per: dict[str, list[tuple[int, str, Any]]] = {}
+        for row in range(len(batch)):
+            i = int(batch.tag_index[row])
+            er = self._of_tag.get(batch.tags[i])
+            if er is None or int(batch.quality[row]) != int(Quality.GOOD):
+                continue
+            text = batch.text[row] if batch.text is not None else None
+            number = float(batch.values[row])
+            value: Any = number
+            if text is not None:  # a string (NaN value) or a boolean (1.0 / 0.0 with its text)
+                value = text if math.isnan(number) else text == "true"
+            elif math.isnan(number):
+                continue
+            per.setdefault(er.path, []).append(
+                (int(batch.ts_ns[row]), batch.tags[i].rsplit("/", 1)[1], value)
+            )
+        out: list[MachineEvent] = []
+        for path, rows in per.items():
+            rows.sort(key=lambda r: r[0])
+            out.extend(self.equipment[path].feed([(n, t, v) for t, n, v in rows]))
+        return out

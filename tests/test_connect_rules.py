@@ -1,0 +1,188 @@
+"""Tag-to-event rules: plant-file validation by path, and the events a plain device's tags give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shopfloor.connect.rules import RuleSink
+from shopfloor.connect.sink import SampleBatch
+from shopfloor.errors import ValidationFailed
+from shopfloor.events import EventKind
+from shopfloor.kpi import KpiBook
+from shopfloor.plant.loader import parse_plant
+from shopfloor.samples import Quality, Sample
+
+S = 1_000_000_000
+
+PLANT = """
+schema: shopfloor.plant/v1
+enterprise: {id: acme}
+site: {id: works}
+areas:
+  - id: pack
+    lines:
+      - id: line-1
+        cells:
+          - id: c
+            equipment:
+              - id: filler-01
+                name: Filler
+                class: packaging
+                preset: packml
+                endpoint: {url: "opc.tcp://127.0.0.1:4840", node: "nsu=urn:fixture;s=Filler"}
+                rules:
+                  counts:
+                    total: {tag: prod_processed_count}
+                    reject: {tag: prod_defective_count}
+                    standard_time_s: 2.0
+              - id: press-01
+                name: Press
+                class: press
+                connectivity: gateway
+                protocol: modbus
+                endpoint: {url: "modbus+tcp://127.0.0.1:5020", unit_id: 1}
+                tags:
+                  - {name: running, data_type: bool, modbus: {address: 0, type: uint16}}
+                  - {name: faulted, data_type: bool, modbus: {address: 1, type: uint16}}
+                  - {name: strokes, data_type: int, modbus: {address: 2, type: uint16}}
+                  - {name: alarms, data_type: int, modbus: {address: 3, type: uint16}}
+                  - {name: kwh, data_type: double, modbus: {address: 4, type: float32}}
+                rules:
+                  state:
+                    signals: [{tag: faulted, state: Aborted}, {tag: running, state: Execute}]
+                    default: Idle
+                    short_stop_s: 30
+                  counts: {total: {tag: strokes, scale: 2, rollover: 65535}, standard_time_s: 1}
+                  alarms: {words: [{tag: alarms, bits: {0: {code: E-STOP}, 3: {code: DOOR}}}]}
+                  energy: {tag: kwh}
+"""
+
+
+def _plant(text: str = PLANT):
+    return parse_plant(yaml.safe_load(text))
+
+
+def test_preset_adds_tags_and_rules_and_own_rules_win() -> None:
+    eq = _plant().equipment("filler-01")
+    assert [t.name for t in eq.tags][:3] == [
+        "state_current", "prod_processed_count", "prod_defective_count",
+    ]  # fmt: skip
+    assert eq.tag("state_current").opcua_path == "Status/StateCurrent"
+    assert eq.rules is not None and eq.rules.state is not None
+    assert eq.rules.state.map["6"].value == "Execute"
+    assert eq.rules.counts is not None and eq.rules.counts.standard_time_s == 2.0
+
+
+def test_a_rule_that_does_not_fit_its_tags_is_refused_by_path() -> None:
+    bad = PLANT.replace("total: {tag: strokes", "total: {tag: stroke")
+    with pytest.raises(ValidationFailed) as err:
+        _plant(bad)
+    ((where, why),) = err.value.errors
+    assert where == "areas[0].lines[0].cells[0].equipment[1]"
+    assert why == "rules.counts.total.tag: equipment has no tag 'stroke'"
+    no_node = PLANT.replace(', node: "nsu=urn:fixture;s=Filler"', "")
+    with pytest.raises(ValidationFailed, match=r"endpoint\.node"):
+        _plant(no_node)
+
+
+async def _run(plant, rows):
+    got = []
+
+    class Inner:
+        async def on_samples(self, batch):
+            return None
+
+        async def on_events(self, events):
+            got.extend(events)
+
+    sink = RuleSink(plant, Inner())
+    for ts, tag, value in rows:
+        await sink.on_samples(SampleBatch.from_samples([Sample(tag, ts, value, Quality.GOOD)]))
+    return got
+
+
+async def test_packml_script_gives_states_counts_and_oee() -> None:
+    plant = _plant()
+    f = "works/pack/line-1/c/filler-01"
+    rows = [(0, f"{f}/state_current", 6), (0, f"{f}/prod_processed_count", 1000),
+            (0, f"{f}/prod_defective_count", 50)]  # fmt: skip
+    # 240 s Execute making 100 parts (4 of them rejects), then 60 s Held
+    for i in range(1, 101):
+        rows.append((i * 2 * S, f"{f}/prod_processed_count", 1000 + i))
+        if i % 25 == 0:
+            rows.append((i * 2 * S, f"{f}/prod_defective_count", 50 + i // 25))
+    rows += [(240 * S, f"{f}/state_current", 11), (300 * S, f"{f}/state_current", 6)]
+    events = await _run(plant, rows)
+    parts = [e for e in events if e.kind is EventKind.PART_COMPLETE]
+    moved = sum(bool(e.payload.get("reclassified")) for e in parts)
+    assert moved == 4  # each reject came after its part, which was first counted good
+    assert len(parts) - moved == 100  # produced
+    assert sum(e.payload["good"] for e in parts) - moved == 96
+    assert sum(not e.payload["good"] for e in parts) == 4
+    states = [(e.ts_ns, e.payload["state"]) for e in events if e.kind is EventKind.STATE_CHANGE]
+    assert states == [(0, "Execute"), (240 * S, "Held"), (300 * S, "Execute")]
+    (down,) = [e for e in events if e.kind is EventKind.DOWNTIME]
+    assert (down.payload["start_ns"], down.payload["end_ns"]) == (240 * S, 300 * S)
+    assert down.payload["category"] == "stop"
+    book = KpiBook(plant)
+    assert book.feed_many(events) == 0
+    kpi = book.report(until_ns=300 * S).to_json()["equipment"][f]["kpi"]
+    assert kpi["availability"] == pytest.approx(240 / 300)
+    assert kpi["quality_ratio"] == pytest.approx(0.96)
+    assert kpi["effectiveness"] == pytest.approx(100 * 2.0 / 240)
+
+
+def _docs_plant_text() -> str:
+    text = (Path(__file__).parents[1] / "docs" / "connect.md").read_text(encoding="utf-8")
+    return text.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("source", "p"),
+    [("test", "works/pack/line-1/c/press-01"), ("docs", "works/pack/line-1/c1/press-01")],
+)
+async def test_booleans_rollover_reset_alarms_and_energy(source: str, p: str) -> None:
+    """The same script on this file's press and on docs/connect.md's example press."""
+    plant = _plant(PLANT if source == "test" else _docs_plant_text())
+    rows = [
+        (0, f"{p}/running", True), (0, f"{p}/strokes", 65534), (0, f"{p}/kwh", 10.0),
+        (1 * S, f"{p}/strokes", 1),  # wrapped: 65534 -> 65535 -> 0 -> 1 is 3 strokes = 6 parts
+        (2 * S, f"{p}/faulted", True), (2 * S, f"{p}/alarms", 0b1001),
+        (12 * S, f"{p}/faulted", False), (12 * S, f"{p}/alarms", 0b1000),
+        (13 * S, f"{p}/strokes", 0),  # reset by the operator: no parts
+        (14 * S, f"{p}/strokes", 3), (14 * S, f"{p}/kwh", 12.5),
+    ]  # fmt: skip
+    events = await _run(plant, rows)
+    states = [e.payload["state"] for e in events if e.kind is EventKind.STATE_CHANGE]
+    assert states == ["Execute", "Aborted", "Execute"]
+    assert sum(e.kind is EventKind.PART_COMPLETE for e in events) == 6 + 6
+    (down,) = [e for e in events if e.kind is EventKind.DOWNTIME]
+    assert down.payload["category"] == "minor_stop"  # 10 s < short_stop_s 30
+    alarms = [(e.payload["code"], e.payload["active"]) for e in events if e.kind is EventKind.ALARM]
+    assert alarms == [("E-STOP", True), ("DOOR", True), ("E-STOP", False)]
+    (energy,) = [e for e in events if e.kind is EventKind.ENERGY]
+    assert energy.payload["kwh"] == pytest.approx(2.5)
+
+
+def test_docs_example_plant_loads() -> None:
+    plant = _plant(_docs_plant_text())
+    rules = {e.id: e.rules for *_r, e in plant.walk()}
+    assert set(rules) == {"filler-01", "capper-01", "press-01"}
+    assert all(r is not None for r in rules.values())
+    filler = plant.equipment("filler-01")
+    assert filler.tag("prod_defective_count").opcua_path == "Admin/ProdDefectiveCount"
+
+
+def test_counts_without_a_standard_time_or_routing_are_refused() -> None:
+    text = PLANT.replace(", standard_time_s: 1}", "}")
+    if "routings:" in text:  # the press must run no routing operation for this check
+        assert "press-01" not in text.split("routings:", 1)[1]
+    with pytest.raises(ValidationFailed) as err:
+        _plant(text)
+    assert (
+        "areas[0].lines[0].cells[0].equipment[1].rules.counts.standard_time_s",
+        "required: no routing operation runs on this equipment to take the standard time from",
+    ) in err.value.errors
