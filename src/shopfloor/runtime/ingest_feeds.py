@@ -1,7 +1,9 @@
 """The connectors ingest runs, one per protocol of the plant's networked equipment.
 
-* OPC UA equipment (``connectivity: native``, ``protocol: opcua``): one
-  :class:`~shopfloor.connect.opcua.connector.OpcUaConnector` on the plant's OPC UA server.
+* OPC UA equipment (``protocol: opcua``): one
+  :class:`~shopfloor.connect.opcua.connector.OpcUaConnector` (one session) per server: the
+  equipment's own ``endpoint`` (url, security policy and mode) or, without one, the plant's
+  OPC UA server from :class:`IngestEndpoints`.
 * Sparkplug B equipment: one :class:`~shopfloor.connect.sparkplug.host.SparkplugHost` on the
   broker the edge nodes publish to.
 * Gateway equipment (``protocol: modbus``): one :class:`~shopfloor.connect.modbus.ModbusPoller`
@@ -19,7 +21,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -160,9 +162,17 @@ def connectors(
     """One connector per protocol that has networked equipment and an endpoint."""
     have = networked(plant)
     out: list[Service] = []
-    if Protocol.OPCUA in have and endpoints.opcua:
-        config = OpcUaClientConfig(endpoints.opcua)
-        out.append(OpcUaConnector(plant, config, meters["opcua"], clock=clock, status=status))
+    if Protocol.OPCUA in have:
+        for n, ((url, security, mode), paths) in enumerate(opcua_sessions(plant, endpoints)):
+            config = OpcUaClientConfig(url)
+            if security is not None:
+                config = replace(config, security=security, mode=mode or config.mode)
+            out.append(
+                OpcUaConnector(
+                    plant, config, meters["opcua"], equipment=paths, clock=clock, status=status,
+                    name="opcua-client" if n == 0 else f"opcua-client-{n + 1}",
+                )
+            )  # fmt: skip
     if Protocol.SPARKPLUG in have and endpoints.sparkplug:
         host = HostConfig(endpoints.sparkplug, host_id=sparkplug_host_id)
         out.append(SparkplugHost(plant, host, meters["sparkplug"], clock=clock, status=status))
@@ -173,7 +183,17 @@ def connectors(
                 poll_interval_s=modbus_poll_s,
             )
         )  # fmt: skip
+    own = {p for _k, paths in opcua_sessions(plant, endpoints) for p in paths}
     for protocol in have:
+        if protocol == Protocol.OPCUA:
+            missing = [p for p in have[protocol] if p not in own]
+            if missing:
+                log.warning(
+                    "ingest: no OPC UA endpoint for %d equipment, not read: %s",
+                    len(missing),
+                    ", ".join(missing),
+                )
+            continue
         if getattr(endpoints, protocol, None) is None:
             log.warning(
                 "ingest: no %s endpoint given; %d equipment not read: %s",
@@ -182,6 +202,28 @@ def connectors(
                 ", ".join(have[protocol]),
             )
     return out
+
+
+def opcua_sessions(
+    plant: Plant, endpoints: IngestEndpoints
+) -> list[tuple[tuple[str, str | None, str | None], list[str]]]:
+    """OPC UA equipment grouped by the server they are read from, one session each:
+    ``((url, security policy, mode), equipment paths)``. An equipment's own ``endpoint`` (url,
+    or host and port) wins; without one it is read from ``endpoints.opcua``."""
+    groups: dict[tuple[str, str | None, str | None], list[str]] = {}
+    for path, *_r, eq in plant.walk():
+        if eq.connectivity is Connectivity.NONE or eq.protocol is not Protocol.OPCUA:
+            continue
+        ep = eq.endpoint
+        url = ep.url
+        if url is None and ep.host is not None:
+            url = f"opc.tcp://{ep.host}:{ep.port or 4840}"
+        if url is None:
+            url = endpoints.opcua
+        if url is None:
+            continue
+        groups.setdefault((url, ep.security, ep.mode), []).append(path)
+    return list(groups.items())
 
 
 def _host_port(url: str, scheme: str, default_port: int) -> tuple[str, int]:

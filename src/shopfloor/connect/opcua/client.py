@@ -260,6 +260,23 @@ class OpcUaClient:
                 out.append(refs)
         return out
 
+    async def resolve_path(self, root: NodeRef, path: Sequence[str]) -> ua.NodeId:
+        """The node at browse ``path`` (browse names, ``*`` = any one child, the first in browse
+        order) below ``root``; NotFound naming the first step that is not there."""
+        nodes = [self.node_id(root)]
+        for depth, name in enumerate(path):
+            found: list[ua.NodeId] = []
+            for refs in await self.browse(nodes):
+                found += [r.NodeId for r in refs if name == "*" or r.BrowseName.Name == name]
+            if not found:
+                where = "/".join(path[:depth]) or "."
+                raise NotFound(
+                    f"OPC UA {self.endpoint}: no child {name!r} below {root}/{where} "
+                    f"(browse path {'/'.join(path)})"
+                )
+            nodes = found if name == "*" else found[:1]
+        return nodes[0]
+
     async def read(
         self, nodes: Sequence[ua.NodeId], attribute: ua.AttributeIds = ua.AttributeIds.Value
     ) -> list[ua.DataValue]:

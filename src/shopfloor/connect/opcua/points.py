@@ -51,6 +51,10 @@ class OpcUaPoint:
     node: NodeRef
     #: The ``Double[]`` variable holding the latest block (high-rate tags only).
     block: NodeRef | None
+    #: A tag found by browse path (``opcua_path``): the browse names below ``root``, resolved
+    #: on the server when the session opens; ``node`` is then only a stable name for the row.
+    path: tuple[str, ...] | None = None
+    root: NodeRef | None = None
 
     @property
     def variant_type(self) -> ua.VariantType:
@@ -123,8 +127,23 @@ def point_table(plant: Plant, equipment: Iterable[str] | None = None) -> PointTa
 
 def _points_of(ns: str, path: str, eq: Equipment) -> list[OpcUaPoint]:
     rows = []
+    root: NodeRef | None = None
+    if eq.endpoint.node is not None:
+        try:
+            root = parse_node_ref(eq.endpoint.node, ns)
+        except BadInput as exc:
+            raise PlantError(f"{path}: endpoint.node: {exc.message}") from None
     for tag in eq.tags:
         tid = f"{path}/{tag.name}"
+        if tag.opcua_path is not None:
+            if root is None:
+                raise PlantError(f"{tid}: opcua_path needs the equipment's endpoint.node")
+            steps = tuple(s for s in tag.opcua_path.split("/") if s)
+            ident = root.identifier
+            base = ident.hex() if isinstance(ident, bytes) else str(ident)
+            name = NodeRef(root.namespace, f"{base}/{'/'.join(steps)}")
+            rows.append(OpcUaPoint(tid, path, tag, name, None, steps, root))
+            continue
         if tag.opcua_node is None:
             node = NodeRef(ns, tid)
         else:

@@ -67,7 +67,11 @@ class LiveSession:
         requests, handles = [], []
         for handle, watch in self.notes.watches.items():
             try:
-                nid = self.client.node_id(watch.node)
+                point = watch.point
+                if point.path is not None and point.root is not None:
+                    nid = await self.client.resolve_path(point.root, point.path)
+                else:
+                    nid = self.client.node_id(watch.node)
             except NotFound as exc:
                 refused.append((watch, exc.message))
                 continue
