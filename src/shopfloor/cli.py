@@ -39,6 +39,7 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("demo", "shopfloor.runtime.demo", "demo_command", "Run the platform on the virtual plant."),
     ("trace", "shopfloor.mes.cli", "trace_command", "Genealogy of a serial or lot."),
     ("query", "shopfloor.historian.cli", "query_command", "Query the historian."),
+    ("kpi", "shopfloor.kpi.cli", "kpi_command", "State time, counts and OEE of a machine or line."),
     (
         "run",
         "shopfloor.runtime.run",

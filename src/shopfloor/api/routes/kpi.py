@@ -76,6 +76,8 @@ def kpis(
     rows = _scope(report, scope)
     if id is not None:
         key = id.strip("/")
+        if key not in rows and scope in (Scope.EQUIPMENT, Scope.LINE):
+            key = _path_of(ctx, scope, key)
         if key not in rows:
             raise NotFound(f"id: no {scope.value} {id!r} in the KPI report", field="id", value=id)
         rows = {key: rows[key]}
@@ -100,6 +102,17 @@ def _scope(report: Report, scope: Scope) -> dict[str, dict[str, Any]]:
         Scope.ORDER: full["orders"],
         Scope.PRODUCT: full["products"],
     }[scope]
+
+
+def _path_of(ctx: ApiContext, scope: Scope, ref: str) -> str:
+    """The path of an equipment or line given by id (or ``ref`` unchanged)."""
+    if scope is Scope.EQUIPMENT:
+        try:
+            return ctx.plant.resolve(ref)
+        except KeyError:
+            return ref
+    ids = {ln.id: path for path, ln in ctx.plant.lines()}
+    return ids.get(ref, ref)
 
 
 def _extra(entry: dict[str, Any]) -> dict[str, Any]:
