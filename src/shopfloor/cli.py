@@ -37,6 +37,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
 #: Single commands: (name, module, function name, help).
 COMMANDS: list[tuple[str, str, str, str]] = [
     ("demo", "shopfloor.runtime.demo", "demo_command", "Run the platform on the virtual plant."),
+    ("serve", "shopfloor.runtime.serve", "serve_command", "Run the platform on your plant."),
     ("trace", "shopfloor.mes.cli", "trace_command", "Genealogy of a serial or lot."),
     ("query", "shopfloor.historian.cli", "query_command", "Query the historian."),
     ("kpi", "shopfloor.kpi.cli", "kpi_command", "State time, counts and OEE of a machine or line."),

@@ -35,6 +35,14 @@ class Settings(BaseSettings):
         None, description="MQTT broker URL (mqtt://host:port); none = start the embedded broker"
     )
     host: str = Field("127.0.0.1", description="Address the servers bind to")
+    opcua_url: str | None = Field(
+        None,
+        description="serve: OPC UA server (opc.tcp://host:port) of equipment whose endpoint "
+        "names none",
+    )
+    modbus_url: str | None = Field(
+        None, description="serve: Modbus TCP gateway (modbus+tcp://host:port) of modbus equipment"
+    )
     opcua_port: int = Field(4840, ge=0, le=65535, description="OPC UA server port (0 = any free)")
     modbus_port: int = Field(5020, ge=0, le=65535, description="Modbus TCP server port")
     mqtt_port: int = Field(

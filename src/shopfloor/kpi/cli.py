@@ -2,8 +2,8 @@
 service (the events live there), so anyone can check a machine against what it did.
 
 The command calls ``GET /api/v1/kpi`` of the API (``--api``, default the settings' host and
-``api_port``) with an API token (``--token`` or ``SHOPFLOOR_TOKEN``; ``shopfloor user token``
-makes one) and prints the window's ISO 22400 time elements, produced / good / defective counts
+``api_port``) with an API token (``--token`` or ``SHOPFLOOR_TOKEN``; ``shopfloor user token USER
+--name cli`` makes one) and prints the window's ISO 22400 time elements, produced / good / defective counts
 and the OEE components, as text or ``--json``.
 """
 
@@ -138,7 +138,7 @@ def kpi_command(
     if not token:
         raise BadInput(
             "an API token is needed: give --token or set SHOPFLOOR_TOKEN "
-            "(make one with `shopfloor user token USERNAME`)",
+            "(make one with `shopfloor user token USERNAME --name cli`)",
             field="token",
         )
     doc = window_kpis(api or _api_default(), token, target, start, end)

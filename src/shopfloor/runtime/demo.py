@@ -14,21 +14,22 @@ the dashboard URL and a freshly generated admin credential (there is no default 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import typer
 
 from shopfloor.api import ApiContext, ApiServer, EventLog, Extension, LiveValues
 from shopfloor.assess.metrics import online_from_status
 from shopfloor.assess.options import load_options
-from shopfloor.assess.probe import runtime_targets
+from shopfloor.assess.probe import Target, runtime_targets
 from shopfloor.assess.service import AssessmentService
 from shopfloor.auth.db import default_url as auth_url
 from shopfloor.auth.store import AuthStore, Credential, open_auth
 from shopfloor.bus.memory import MemoryHub, MemoryTransport
 from shopfloor.bus.mqtt import MqttTransport
 from shopfloor.bus.transport import Transport
-from shopfloor.clock import LinearClock
+from shopfloor.clock import Clock, LinearClock
 from shopfloor.config import Settings, load_settings
 from shopfloor.connect.status import ConnectorStatus
 from shopfloor.historian import Historian, open_store
@@ -42,7 +43,7 @@ from shopfloor.runtime.floor_channels import connector_channels
 from shopfloor.runtime.floor_orders import OrderPlan
 from shopfloor.runtime.ingest import IngestEndpoints, IngestService
 from shopfloor.runtime.virtual import VirtualPlantRuntime, VirtualPlantSetup, build
-from shopfloor.service import Health
+from shopfloor.service import Health, Service
 
 HISTORIAN_FILE = "historian.duckdb"
 
@@ -68,38 +69,96 @@ class _Stores:
 
 
 def _status_line(line: str) -> None:
-    """The demo's periodic status lines go to stderr (stdout stays for what commands print)."""
+    """The periodic status lines go to stderr (stdout stays for what commands print)."""
     typer.echo(line, err=True)
 
 
-def _ingest(s: Settings, rt: VirtualPlantRuntime, ctx: ApiContext) -> IngestService:
-    """Ingest of every networked device of the virtual plant: over the embedded broker (or the
-    configured one) when the plant has Sparkplug equipment, else an in-process bus."""
-    hub = MemoryHub()
+@dataclass
+class Platform:
+    """What :func:`compose_platform` built: the services in start order and their handles."""
 
-    def bus(client_id: str, persistent: bool) -> Transport:
-        if rt.mqtt_url is not None:
-            url = rt.mqtt_url
-            return MqttTransport.from_url(url, client_id=client_id, clean_session=not persistent)
-        return MemoryTransport(hub, client_id, clean_session=not persistent)
+    plant: Plant
+    ctx: ApiContext
+    api: ApiServer
+    ingest: IngestService
+    credential: Credential
+    services: list[Service]
 
-    def endpoints() -> IngestEndpoints:
-        found = rt.endpoints()
-        return IngestEndpoints(found.get("opcua"), found.get("mqtt"), found.get("modbus"))
 
-    assert ctx.historian is not None
-    service = IngestService(
-        ctx.plant,
-        ctx.historian,
+def compose_platform(
+    s: Settings,
+    plant: Plant,
+    clock: Clock,
+    *,
+    bus: Callable[[str, bool], Transport],
+    endpoints: Callable[[], IngestEndpoints],
+    runtime_health: Callable[[], dict[str, Health]],
+    probe_targets: Callable[[], list[Target]],
+    device_clock: Callable[[], Clock],
+    plan: OrderPlan,
+    extensions: Sequence[Extension] = (),
+    train_health: bool = True,
+) -> Platform:
+    """The platform on ``plant``, the same for ``serve`` (a real plant) and ``demo`` (the virtual
+    plant): stores under ``data_dir``, ingest of the plant file's endpoints through the bus into
+    the historian and the API's live values and event log, MES on the floor, live equipment
+    health, the assessment, the API and dashboard."""
+    auth = open_auth(auth_url(s))
+    credential = auth.first_admin()
+    mes = open_mes(mes_url(s), plant=plant, clock=clock)
+    historian = open_store(s.data_dir / HISTORIAN_FILE)
+    historian.registry.register_plant(plant)
+    events = EventLog()
+    ctx = ApiContext(
+        plant=plant,
+        auth=auth,
+        live=LiveValues(events),
+        clock=clock,
+        historian=historian,
+        mes=mes,
+        events=events,
+        status=ConnectorStatus(clock),
+        health=runtime_health,
+    )
+    api = ApiServer(ctx, host=s.host, port=s.api_port, extensions=extensions)
+    ingest = IngestService(
+        plant,
+        historian,
         bus,
         s.data_dir,
         endpoints=endpoints,
-        clock=ctx.clock,
+        clock=clock,
         status=ctx.status,
         report=_status_line,
     )
-    service.subscribe(ctx.live)
-    return service
+    ingest.subscribe(ctx.live)
+    floor = FloorService(
+        plant, clock, mes, connector_channels(lambda: ingest.connectors), plan=plan
+    )
+    ingest.subscribe(floor)
+    health = DemoHealth(
+        plant, str(s.plant), clock, mes, ingest, s.data_dir / "models", train=train_health
+    )
+    ctx.maintenance = health.status
+    opts = load_options(s.assess_config)
+    if opts.model_registry is None:
+        opts = opts.model_copy(update={"model_registry": s.data_dir / "models"})
+    status = ctx.need_status()
+    ctx.assessment = AssessmentService(
+        plant,
+        s.data_dir / "assessment",
+        options=opts,
+        events=events.until,
+        events_span=events.span,
+        online=lambda: online_from_status(status.snapshot()),
+        mes_applied=mes.applied_count,
+        models=health.live_models,
+        probe_targets=probe_targets,
+        pki_dir=s.data_dir / "assess-pki",
+        device_clock=device_clock,
+    )
+    services: list[Service] = [_Stores(auth, mes, historian), ingest, floor, health, api]
+    return Platform(plant, ctx, api, ingest, credential, services)
 
 
 class _Announce:
@@ -128,42 +187,11 @@ class _Announce:
         return Health(True)
 
 
-def _assessment(
-    s: Settings,
-    plant: Plant,
-    ctx: ApiContext,
-    mes: MesService,
-    health: DemoHealth,
-    rt: VirtualPlantRuntime,
-) -> AssessmentService:
-    """The assessment as the page runs it: online state from the connectors (or the
-    interconnection test of the virtual plant's endpoints), MES's applied events, the health
-    models scoring live, the events this server received."""
-    opts = load_options(s.assess_config)
-    if opts.model_registry is None:
-        opts = opts.model_copy(update={"model_registry": s.data_dir / "models"})
-    status = ctx.need_status()
-    events = ctx.need_events()
-    return AssessmentService(
-        plant,
-        s.data_dir / "assessment",
-        options=opts,
-        events=events.until,
-        events_span=events.span,
-        online=lambda: online_from_status(status.snapshot()),
-        mes_applied=mes.applied_count,
-        models=health.live_models,
-        probe_targets=lambda: runtime_targets(plant, rt),
-        pki_dir=s.data_dir / "assess-pki",
-        device_clock=lambda: LinearClock.following(rt.plant, s.speed),
-    )
-
-
 def compose(
     s: Settings, extensions: Sequence[Extension] = (), *, train_health: bool = True
 ) -> tuple[VirtualPlantRuntime, ApiServer, Credential]:
-    """The demo's runtime: virtual plant and servers, stores, ingest, MES on the floor, live
-    equipment health, API."""
+    """The demo: the virtual plant and its servers, then the platform of :func:`compose_platform`
+    reading them."""
     plant = load_plant(s.plant)
     rt = build(
         VirtualPlantSetup(
@@ -180,50 +208,39 @@ def compose(
             connected=True,  # the plant executes what MES dispatches
         )
     )
-    clock = rt.plant
-    auth = open_auth(auth_url(s))
-    credential = auth.first_admin()
-    mes = open_mes(mes_url(s), plant=plant, clock=clock)
-    historian = open_store(s.data_dir / HISTORIAN_FILE)
-    historian.registry.register_plant(plant)
-    events = EventLog()
-    ctx = ApiContext(
-        plant=plant,
-        auth=auth,
-        live=LiveValues(events),
-        clock=clock,
-        historian=historian,
-        mes=mes,
-        events=events,
-        status=ConnectorStatus(clock),
-        health=rt.runtime.health,
-    )
-    api = ApiServer(ctx, host=s.host, port=s.api_port, extensions=extensions)
-    ingest = _ingest(s, rt, ctx)
-    floor = FloorService(
+    hub = MemoryHub()
+
+    def bus(client_id: str, persistent: bool) -> Transport:
+        if rt.mqtt_url is not None:
+            url = rt.mqtt_url
+            return MqttTransport.from_url(url, client_id=client_id, clean_session=not persistent)
+        return MemoryTransport(hub, client_id, clean_session=not persistent)
+
+    def endpoints() -> IngestEndpoints:
+        found = rt.endpoints()
+        return IngestEndpoints(found.get("opcua"), found.get("mqtt"), found.get("modbus"))
+
+    built = compose_platform(
+        s,
         plant,
-        clock,
-        mes,
-        connector_channels(lambda: ingest.connectors),
+        rt.plant,
+        bus=bus,
+        endpoints=endpoints,
+        runtime_health=rt.runtime.health,
+        probe_targets=lambda: runtime_targets(plant, rt),
+        device_clock=lambda: LinearClock.following(rt.plant, s.speed),
         plan=OrderPlan.from_plant(plant, seed=s.seed),
+        extensions=extensions,
+        train_health=train_health,
     )
-    ingest.subscribe(floor)
-    health = DemoHealth(
-        plant, str(s.plant), clock, mes, ingest, s.data_dir / "models", train=train_health
-    )
-    ctx.maintenance = health.status
-    ctx.assessment = _assessment(s, plant, ctx, mes, health, rt)
-    services = rt.runtime.services
+    stores, *rest = built.services
     rt.runtime.services = [
-        _Stores(auth, mes, historian),
-        *services,
-        ingest,
-        floor,
-        health,
-        api,
-        _Announce(rt, api, credential),
+        stores,
+        *rt.runtime.services,
+        *rest,
+        _Announce(rt, built.api, built.credential),
     ]
-    return rt, api, credential
+    return rt, built.api, built.credential
 
 
 def demo_command(

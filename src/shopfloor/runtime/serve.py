@@ -1,0 +1,138 @@
+"""``shopfloor serve``: the platform on a real plant, the devices its plant file declares.
+
+The same composition as ``shopfloor demo`` (:func:`shopfloor.runtime.demo.compose_platform`),
+without the virtual plant: every equipment is read at its own ``endpoint`` from the plant file
+(OPC UA: one session per server, tags by node id or browse path; see ``docs/connect.md``), with
+the per-protocol endpoints of the settings for what declares none (``modbus_url``; Sparkplug B on
+``broker_url``, or on the embedded broker on ``mqtt_port`` when none is given). Tag-to-event rules
+turn plain devices' tags into the machine events MES and the KPIs read.
+
+Times are the plant's: a real plant runs on the wall clock. No orders are generated: they come
+from the ERP (``shopfloor erp import``), the API or the dashboard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+import typer
+
+from shopfloor.api import Extension
+from shopfloor.assess.probe import Target
+from shopfloor.bus.broker import Broker
+from shopfloor.bus.memory import MemoryHub, MemoryTransport
+from shopfloor.bus.mqtt import MqttTransport
+from shopfloor.bus.transport import Transport
+from shopfloor.clock import WallClock
+from shopfloor.config import Settings, load_settings
+from shopfloor.plant.loader import load_plant
+from shopfloor.plant.model import Plant, Protocol
+from shopfloor.runtime.compose import Runtime
+from shopfloor.runtime.demo import Platform, compose_platform
+from shopfloor.runtime.floor_orders import OrderPlan
+from shopfloor.runtime.ingest import IngestEndpoints
+from shopfloor.runtime.ingest_feeds import networked, opcua_sessions
+from shopfloor.service import Health, Service
+
+
+def probe_targets(plant: Plant, endpoints: IngestEndpoints) -> list[Target]:
+    """The interconnection test's targets: each OPC UA server with its equipment, and the
+    Modbus and Sparkplug endpoints with theirs."""
+    out = [Target("opcua", key[0], tuple(paths)) for key, paths in opcua_sessions(plant, endpoints)]
+    have = networked(plant)
+    if endpoints.modbus and have.get(Protocol.MODBUS.value):
+        host_port = endpoints.modbus.split("://", 1)[-1]
+        out.append(Target("modbus", host_port, tuple(have[Protocol.MODBUS.value])))
+    if endpoints.sparkplug and have.get(Protocol.SPARKPLUG.value):
+        out.append(Target("sparkplug", endpoints.sparkplug, tuple(have[Protocol.SPARKPLUG.value])))
+    return out
+
+
+class _Announce:
+    name = "announce"
+
+    def __init__(self, built: Platform, endpoints: Callable[[], IngestEndpoints]) -> None:
+        self.built, self.endpoints = built, endpoints
+
+    async def start(self) -> None:
+        b = self.built
+        typer.echo(f"shopfloor serve: plant {b.plant.name!r}")
+        typer.echo(f"  dashboard {b.api.url}/")
+        typer.echo(f"  API       {b.api.url}/api/v1  (OpenAPI {b.api.url}/openapi.json)")
+        for (url, _sec, _mode), paths in opcua_sessions(b.plant, self.endpoints()):
+            typer.echo(f"  opcua     {url} ({len(paths)} equipment)")
+        c = b.credential
+        typer.echo(f"  admin     user {c.username!r} password {c.password!r} (new at every start)")
+        e = self.endpoints()
+        for proto, where in (("sparkplug", e.sparkplug), ("modbus", e.modbus)):
+            if where is not None:
+                typer.echo(f"  {proto:9s} {where}")
+        typer.echo("press Ctrl-C to stop")
+
+    async def stop(self) -> None:
+        return None
+
+    def health(self) -> Health:
+        return Health(True)
+
+
+def compose_serve(
+    s: Settings, extensions: Sequence[Extension] = (), *, train_health: bool = False
+) -> tuple[Runtime, Platform]:
+    """The runtime of ``serve``: embedded broker when Sparkplug needs one, then the platform."""
+    plant = load_plant(s.plant)
+    services: list[Service] = []
+    broker: Broker | None = None
+    needs_bus = Protocol.SPARKPLUG.value in networked(plant)
+    if needs_bus and s.broker_url is None:
+        broker = Broker(s.host, s.mqtt_port)
+        services.append(broker)
+    hub = MemoryHub()
+
+    def mqtt_url() -> str | None:
+        return s.broker_url or (broker.url if broker is not None else None)
+
+    def bus(client_id: str, persistent: bool) -> Transport:
+        url = mqtt_url()
+        if url is not None:
+            return MqttTransport.from_url(url, client_id=client_id, clean_session=not persistent)
+        return MemoryTransport(hub, client_id, clean_session=not persistent)
+
+    def endpoints() -> IngestEndpoints:
+        return IngestEndpoints(s.opcua_url, mqtt_url() if needs_bus else None, s.modbus_url)
+
+    runtime = Runtime([])
+    clock = WallClock()
+    built = compose_platform(
+        s,
+        plant,
+        clock,
+        bus=bus,
+        endpoints=endpoints,
+        runtime_health=runtime.health,
+        probe_targets=lambda: probe_targets(plant, endpoints()),
+        device_clock=lambda: clock,
+        plan=OrderPlan(generate=False),
+        extensions=extensions,
+        train_health=train_health,
+    )
+    stores, *rest = built.services
+    runtime.services = [stores, *services, *rest, _Announce(built, endpoints)]
+    return runtime, built
+
+
+def serve_command(
+    plant: str = typer.Option(None, "--plant", help="Plant YAML file (or example plant name)."),
+    host: str = typer.Option(None, "--host", help="Address the API and dashboard bind to."),
+    port: int = typer.Option(None, "--port", help="API and dashboard port (0 = any free)."),
+) -> None:
+    """Run the whole platform against the devices the plant file declares; print the dashboard
+    URL and the first admin credential."""
+    overrides = {
+        k: v for k, v in dict(plant=plant, host=host, api_port=port).items() if v is not None
+    }
+    from shopfloor.web import extension as dashboard
+
+    runtime, _built = compose_serve(load_settings(**overrides), [dashboard])
+    asyncio.run(runtime.run_until_stopped())
