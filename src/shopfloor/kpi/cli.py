@@ -3,8 +3,8 @@ service (the events live there), so anyone can check a machine against what it d
 
 The command calls ``GET /api/v1/kpi`` of the API (``--api``, default the settings' host and
 ``api_port``) with an API token (``--token`` or ``SHOPFLOOR_TOKEN``; ``shopfloor user token USER
---name cli`` makes one) and prints the window's ISO 22400 time elements, produced / good / defective counts
-and the OEE components, as text or ``--json``.
+--name cli`` makes one) and prints the window's ISO 22400 time elements, produced / good /
+defective counts and the OEE components, as text or ``--json``.
 """
 
 from __future__ import annotations
