@@ -84,6 +84,20 @@ async def test_serve_reads_a_plain_packml_machine_into_history_mes_and_kpis(
             return await asyncio.to_thread(stored) == want
 
         await _until("every tag in the historian", all_tags)
+        await runtime.stop()
+        # a restart on the same data keeps the recorded window: the events were journalled
+        runtime, built = compose_serve(settings)
+        await runtime.start()
+        async with httpx.AsyncClient(base_url=built.api.url, timeout=30) as client:
+            c = built.credential
+            r = await client.post(
+                "/api/v1/auth/login", json={"username": c.username, "password": c.password}
+            )
+            r = await client.get(
+                "/api/v1/kpi", params={"scope": "equipment", "id": "filler-01", "detail": True}
+            )
+            again = r.json()["items"][F]["basket"]
+        assert (again["pq"], again["gq"], again["sq"]) == (5, 4, 1)
     finally:
         await runtime.stop()
         await server.stop()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import typer
 
 from shopfloor.api import ApiContext, ApiServer, EventLog, Extension, LiveValues
+from shopfloor.api.events import EventJournal
 from shopfloor.assess.metrics import online_from_status
 from shopfloor.assess.options import load_options
 from shopfloor.assess.probe import Target, runtime_targets
@@ -46,6 +47,7 @@ from shopfloor.runtime.virtual import VirtualPlantRuntime, VirtualPlantSetup, bu
 from shopfloor.service import Health, Service
 
 HISTORIAN_FILE = "historian.duckdb"
+EVENTS_FILE = "events.sqlite"
 
 
 class _Stores:
@@ -53,8 +55,14 @@ class _Stores:
 
     name = "stores"
 
-    def __init__(self, auth: AuthStore, mes: MesService, historian: Historian) -> None:
-        self.auth, self.mes, self.historian = auth, mes, historian
+    def __init__(
+        self,
+        auth: AuthStore,
+        mes: MesService,
+        historian: Historian,
+        journal: EventJournal | None = None,
+    ) -> None:
+        self.auth, self.mes, self.historian, self.journal = auth, mes, historian, journal
 
     async def start(self) -> None:
         return None
@@ -63,6 +71,8 @@ class _Stores:
         self.mes.close()
         self.historian.close()
         self.auth.close()
+        if self.journal is not None:
+            self.journal.close()
 
     def health(self) -> Health:
         return Health(True, f"historian {self.historian.url}")
@@ -98,17 +108,20 @@ def compose_platform(
     plan: OrderPlan,
     extensions: Sequence[Extension] = (),
     train_health: bool = True,
+    journal_events: bool = True,
 ) -> Platform:
     """The platform on ``plant``, the same for ``serve`` (a real plant) and ``demo`` (the virtual
     plant): stores under ``data_dir``, ingest of the plant file's endpoints through the bus into
     the historian and the API's live values and event log, MES on the floor, live equipment
-    health, the assessment, the API and dashboard."""
+    health, the assessment, the API and dashboard. With ``journal_events`` the machine events are
+    kept in ``data_dir/events.sqlite`` and a restart starts with them."""
     auth = open_auth(auth_url(s))
     credential = auth.first_admin()
     mes = open_mes(mes_url(s), plant=plant, clock=clock)
     historian = open_store(s.data_dir / HISTORIAN_FILE)
     historian.registry.register_plant(plant)
-    events = EventLog()
+    journal = EventJournal(s.data_dir / EVENTS_FILE) if journal_events else None
+    events = EventLog(journal=journal)
     ctx = ApiContext(
         plant=plant,
         auth=auth,
@@ -157,7 +170,8 @@ def compose_platform(
         pki_dir=s.data_dir / "assess-pki",
         device_clock=device_clock,
     )
-    services: list[Service] = [_Stores(auth, mes, historian), ingest, floor, health, api]
+    stores = _Stores(auth, mes, historian, journal)
+    services: list[Service] = [stores, ingest, floor, health, api]
     return Platform(plant, ctx, api, ingest, credential, services)
 
 
@@ -232,6 +246,8 @@ def compose(
         plan=OrderPlan.from_plant(plant, seed=s.seed),
         extensions=extensions,
         train_health=train_health,
+        # the virtual plant starts its clock afresh at each start: old events would overlap
+        journal_events=False,
     )
     stores, *rest = built.services
     rt.runtime.services = [
