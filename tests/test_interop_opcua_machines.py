@@ -1,0 +1,120 @@
+"""``shopfloor serve`` on two machines served by node-opcua (not by us), one PackML-named and one
+Machine-Tools-named (tests/interop/opcua_machines.mjs), each given only its preset and endpoint:
+state time, counts and OEE from the API equal the fixture's script."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shopfloor.config import load_settings
+from shopfloor.runtime.serve import compose_serve
+from tests.conftest import REPO, free_port
+
+INTEROP = REPO / "tests" / "interop"
+DEADLINE_S = 120.0
+T0_MS = 1_764_568_800_000  # 2025-12-01T06:00:00Z, the script's virtual start
+WINDOW = {"start": "2025-12-01T06:00:00Z", "end": "2025-12-01T06:05:00Z"}
+PLANT = """
+schema: shopfloor.plant/v1
+enterprise: {id: acme}
+site: {id: works}
+areas:
+  - id: pack
+    lines:
+      - id: line-1
+        cells:
+          - id: c
+            equipment:
+              - id: filler-01
+                name: Filler
+                class: packaging
+                preset: packml
+                endpoint: {url: "URL", node: "nsu=urn:interop:machines;s=Filler"}
+                rules: {counts: {total: {tag: prod_processed_count},
+                                 reject: {tag: prod_defective_count}, standard_time_s: 2.0}}
+              - id: lathe-01
+                name: Lathe
+                class: cnc_lathe
+                preset: machine_tools
+                endpoint: {url: "URL", node: "nsu=urn:interop:machines;s=Lathe"}
+                rules: {counts: {total: {tag: parts_completed}, standard_time_s: 2.0}}
+products: []
+routings: []
+"""
+
+
+def _line(proc: subprocess.Popen[str], word: str) -> str:
+    """The fixture's next stdout line starting with ``word`` (node-opcua logs there too)."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith(word):
+            return line
+    raise AssertionError(f"the node-opcua fixture ended before printing {word!r}")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+async def test_serve_gives_the_scripted_states_counts_and_oee(tmp_path: Path) -> None:
+    if not (INTEROP / "node_modules" / "node-opcua-server").is_dir():
+        pytest.fail("tests/interop/node_modules is missing: run `make node` (make test does)")
+    port = free_port()
+    proc = subprocess.Popen(
+        ["node", "opcua_machines.mjs", str(port)], cwd=INTEROP, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        await asyncio.to_thread(_line, proc, "ready")
+        plant = tmp_path / "plant.yaml"
+        plant.write_text(PLANT.replace("URL", f"opc.tcp://127.0.0.1:{port}/"))
+        settings = load_settings(plant=str(plant), data_dir=tmp_path / "data", api_port=0)
+        runtime, built = compose_serve(settings)
+        await runtime.start()
+        try:
+            events = built.ctx.need_events()
+            deadline = time.monotonic() + DEADLINE_S
+            while {e.equipment.rsplit("/", 1)[1] for e in events.until(None)} != {
+                "filler-01", "lathe-01",
+            }:  # fmt: skip
+                assert time.monotonic() < deadline, "no first state from both machines"
+                await asyncio.sleep(0.1)
+            proc.stdin.write(f"go {T0_MS} 40\n")
+            proc.stdin.flush()
+            await asyncio.to_thread(_line, proc, "done")
+            async with httpx.AsyncClient(base_url=built.api.url, timeout=30) as client:
+                c = built.credential
+                r = await client.post(
+                    "/api/v1/auth/login", json={"username": c.username, "password": c.password}
+                )
+                assert r.status_code == 200, r.text
+                params = {"scope": "equipment", "detail": True, **WINDOW}
+                while True:
+                    r = await client.get("/api/v1/kpi", params=params)
+                    items = r.json()["items"]
+                    f = items["works/pack/line-1/c/filler-01"]
+                    lathe = items["works/pack/line-1/c/lathe-01"]
+                    if f["basket"]["pq"] == 100 and lathe["basket"]["pq"] == 100:
+                        break
+                    assert time.monotonic() < deadline, (f["basket"], lathe["basket"])
+                    await asyncio.sleep(0.2)
+        finally:
+            await runtime.stop()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stdin.close()
+        proc.stdout.close()
+    for entry in (f, lathe):
+        te = entry["basket"]["time_elements_s"]
+        assert (te["APT"], te["ADET"]) == (240.0, 60.0)
+        assert entry["kpi"]["availability"] == pytest.approx(0.8)
+        assert entry["kpi"]["effectiveness"] == pytest.approx(100 * 2.0 / 240)
+    assert (f["basket"]["gq"], f["basket"]["sq"]) == (96, 4)
+    assert f["kpi"]["quality_ratio"] == pytest.approx(0.96)
+    assert (lathe["basket"]["gq"], lathe["basket"]["sq"]) == (100, 0)
