@@ -98,6 +98,7 @@ class EquipmentRules:
         self.values: dict[str, Any] = {}
         self.state: PackMLState | None = None
         self.state_since: int | None = None
+        self._stop_reason: str | None = None  # why the current stop began
         self.product: str | None = None
         self.stats: Counter[str] = Counter()
         c = self.rules.counts
@@ -201,8 +202,6 @@ class EquipmentRules:
             payload["reason"] = reason
         out.append(self._event(EventKind.STATE_CHANGE, ts, **payload))
         self.state, self.state_since = new, ts
-
-    _stop_reason: str | None = None
 
     def _reason(self) -> str | None:
         st = self.rules.state

@@ -68,13 +68,11 @@ def _get(api: str, token: str, params: dict[str, str]) -> dict[str, Any]:
 
 def window_kpis(api: str, token: str, target: str, start: str, end: str) -> dict[str, Any]:
     """The window of ``target`` (an equipment or line path or id): scope, KPIs and quantities."""
-    last: NotFound | None = None
     for scope in ("equipment", "line"):
         params = {"scope": scope, "id": target, "start": start, "end": end, "detail": "true"}
         try:
             doc = _get(api, token, params)
-        except NotFound as exc:
-            last = exc
+        except NotFound:
             continue
         ((path, entry),) = doc["items"].items()
         basket = entry["basket"]
@@ -95,8 +93,7 @@ def window_kpis(api: str, token: str, target: str, start: str, end: str) -> dict
             "events_from": doc["events_from"],
             "rejected_events": doc["rejected_events"],
         }
-    assert last is not None
-    raise NotFound(f"{target!r} is neither an equipment nor a line of the served plant") from None
+    raise NotFound(f"{target!r} is neither an equipment nor a line of the served plant")
 
 
 def _pct(v: float | None) -> str:

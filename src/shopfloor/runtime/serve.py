@@ -1,6 +1,6 @@
 """``shopfloor serve``: the platform on a real plant, the devices its plant file declares.
 
-The same composition as ``shopfloor demo`` (:func:`shopfloor.runtime.demo.compose_platform`),
+The same composition as ``shopfloor demo`` (:func:`shopfloor.runtime.platform.compose_platform`),
 without the virtual plant: every equipment is read at its own ``endpoint`` from the plant file
 (OPC UA: one session per server, tags by node id or browse path; see ``docs/connect.md``), with
 the per-protocol endpoints of the settings for what declares none (``modbus_url``; Sparkplug B on
@@ -21,18 +21,15 @@ import typer
 from shopfloor.api import Extension
 from shopfloor.assess.probe import Target
 from shopfloor.bus.broker import Broker
-from shopfloor.bus.memory import MemoryHub, MemoryTransport
-from shopfloor.bus.mqtt import MqttTransport
-from shopfloor.bus.transport import Transport
 from shopfloor.clock import WallClock
 from shopfloor.config import Settings, load_settings
 from shopfloor.plant.loader import load_plant
 from shopfloor.plant.model import Plant, Protocol
 from shopfloor.runtime.compose import Runtime
-from shopfloor.runtime.demo import Platform, compose_platform
 from shopfloor.runtime.floor_orders import OrderPlan
 from shopfloor.runtime.ingest import IngestEndpoints
 from shopfloor.runtime.ingest_feeds import networked, opcua_sessions
+from shopfloor.runtime.platform import Platform, bus_factory, compose_platform
 from shopfloor.service import Health, Service
 
 
@@ -88,16 +85,9 @@ def compose_serve(
     if needs_bus and s.broker_url is None:
         broker = Broker(s.host, s.mqtt_port)
         services.append(broker)
-    hub = MemoryHub()
 
     def mqtt_url() -> str | None:
         return s.broker_url or (broker.url if broker is not None else None)
-
-    def bus(client_id: str, persistent: bool) -> Transport:
-        url = mqtt_url()
-        if url is not None:
-            return MqttTransport.from_url(url, client_id=client_id, clean_session=not persistent)
-        return MemoryTransport(hub, client_id, clean_session=not persistent)
 
     def endpoints() -> IngestEndpoints:
         return IngestEndpoints(s.opcua_url, mqtt_url() if needs_bus else None, s.modbus_url)
@@ -108,7 +98,7 @@ def compose_serve(
         s,
         plant,
         clock,
-        bus=bus,
+        bus=bus_factory(mqtt_url),
         endpoints=endpoints,
         runtime_health=runtime.health,
         probe_targets=lambda: probe_targets(plant, endpoints()),
