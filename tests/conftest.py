@@ -25,6 +25,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def fixture_line(proc: subprocess.Popen[str], word: str) -> str:
+    """A device fixture's next stdout line starting with ``word`` (its libraries log there too)."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith(word):
+            return line
+    raise AssertionError(f"the device fixture ended before printing {word!r}")
+
+
 def wait_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> None:
     """Wait until something accepts connections on ``host:port`` (generous deadline)."""
     deadline = time.monotonic() + timeout

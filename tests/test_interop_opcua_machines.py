@@ -15,7 +15,7 @@ import pytest
 
 from shopfloor.config import load_settings
 from shopfloor.runtime.serve import compose_serve
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, fixture_line, free_port
 
 INTEROP = REPO / "tests" / "interop"
 DEADLINE_S = 120.0
@@ -50,15 +50,6 @@ routings: []
 """
 
 
-def _line(proc: subprocess.Popen[str], word: str) -> str:
-    """The fixture's next stdout line starting with ``word`` (node-opcua logs there too)."""
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith(word):
-            return line
-    raise AssertionError(f"the node-opcua fixture ended before printing {word!r}")
-
-
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 async def test_serve_gives_the_scripted_states_counts_and_oee(tmp_path: Path) -> None:
     if not (INTEROP / "node_modules" / "node-opcua-server").is_dir():
@@ -70,7 +61,7 @@ async def test_serve_gives_the_scripted_states_counts_and_oee(tmp_path: Path) ->
     )  # fmt: skip
     assert proc.stdin is not None and proc.stdout is not None
     try:
-        await asyncio.to_thread(_line, proc, "ready")
+        await asyncio.to_thread(fixture_line, proc, "ready")
         plant = tmp_path / "plant.yaml"
         plant.write_text(PLANT.replace("URL", f"opc.tcp://127.0.0.1:{port}/"))
         settings = load_settings(plant=str(plant), data_dir=tmp_path / "data", api_port=0)
@@ -86,7 +77,7 @@ async def test_serve_gives_the_scripted_states_counts_and_oee(tmp_path: Path) ->
                 await asyncio.sleep(0.1)
             proc.stdin.write(f"go {T0_MS} 40\n")
             proc.stdin.flush()
-            await asyncio.to_thread(_line, proc, "done")
+            await asyncio.to_thread(fixture_line, proc, "done")
             async with httpx.AsyncClient(base_url=built.api.url, timeout=30) as client:
                 c = built.credential
                 r = await client.post(

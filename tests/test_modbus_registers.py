@@ -7,6 +7,7 @@ import struct
 from typing import Any, Literal
 
 import pytest
+import yaml
 from pymodbus.client import ModbusTcpClient
 
 from shopfloor.connect.modbus.config import GatewayConfig, PollerConfig
@@ -15,14 +16,16 @@ from shopfloor.connect.modbus.layout import (
     CommandOutcome,
     bad_flags,
     gateway_block,
+    modbus_servers,
     quality_bitmap,
     unit_maps,
 )
 from shopfloor.connect.modbus.registers import ModbusPoint, plan_reads
-from shopfloor.errors import BadInput, ConfigError, DecodeError, PlantError
+from shopfloor.errors import BadInput, ConfigError, DecodeError, PlantError, ValidationFailed
 from shopfloor.plant import load_plant, parse_plant
 from shopfloor.plant.model import DataType, ModbusRegister, ModbusType
 from shopfloor.plant.states import PackMLState
+from tests.conftest import REPO
 
 DT = ModbusTcpClient.DATATYPE
 PYMODBUS_TYPE = {
@@ -264,3 +267,99 @@ def test_settings_validate_and_name_bad_fields() -> None:
         "max_registers must be 1-125",
     ):
         assert needle in msg
+
+
+# ---- devices of their own: four tables, one server each ---------------------------------------
+
+
+def _native(eid: str, endpoint: dict[str, Any], tags: list[dict[str, Any]]) -> dict[str, Any]:
+    return _device(eid, None, tags) | {"connectivity": "native", "endpoint": endpoint}
+
+
+def test_reads_are_planned_per_table() -> None:
+    def point(name: str, table: str, address: int, type_: str = "uint16") -> ModbusPoint:
+        bit = table in ("coil", "discrete")
+        reg = ModbusRegister(address=address, table=table, **({} if bit else {"type": type_}))
+        return ModbusPoint(name, reg, DataType.BOOL if bit else DataType.INT)
+
+    points = (
+        point("h0", "holding", 0),
+        point("i0", "input", 0, "float32"),
+        point("i2", "input", 2),
+        point("c0", "coil", 0),
+        point("c1", "coil", 1),
+        point("d9", "discrete", 9),
+        point("h1", "holding", 1),
+    )
+    blocks = plan_reads(points)
+    assert [(b.table, b.start, b.count, [p.tag for p in b.points]) for b in blocks] == [
+        ("holding", 0, 2, ["h0", "h1"]),
+        ("input", 0, 3, ["i0", "i2"]),
+        ("coil", 0, 2, ["c0", "c1"]),
+        ("discrete", 9, 1, ["d9"]),
+    ]
+    coil = blocks[2]
+    assert [v for _p, v in coil.decode([1, 0])] == [True, False]
+    assert points[3].where() == "tag c0 (coil 0)"
+    assert len(plan_reads(tuple(point(f"c{i}", "coil", i) for i in range(2500)))) == 2  # 2000
+
+
+def test_bit_tags_and_tables_are_checked_when_the_plant_loads() -> None:
+    coil = {"name": "run", "modbus": {"table": "coil", "address": 0}}  # double by default
+    with pytest.raises(ValidationFailed, match="tag run is a coil: its data_type must be bool"):
+        _plant(_native("p1", {}, [coil]))
+    scaled = {"name": "r", "data_type": "bool", "modbus": {"table": "discrete", "address": 0,
+                                                         "scale": 2}}  # fmt: skip
+    with pytest.raises(ValidationFailed, match="scale and offset do not apply"):
+        _plant(_native("p1", {}, [scaled]))
+    inp = {"name": "x", "modbus": {"table": "input", "address": 0}}
+    with pytest.raises(
+        ValidationFailed, match="gateway equipment is served in holding registers only"
+    ):
+        _plant(_device("p1", 1, [inp]))
+    same = [
+        {"name": "a", "modbus": {"table": "input", "address": 0}},
+        {"name": "b", "modbus": {"address": 0}},  # holding 0: another table, no overlap
+        {"name": "c", "modbus": {"table": "input", "address": 1, "type": "uint16"}},
+    ]
+    with pytest.raises(ValidationFailed, match="tags a and c overlap at input register 1"):
+        _plant(_native("p1", {}, same))
+    _plant(_native("p1", {}, same[:2]))
+
+
+def test_modbus_servers_group_devices_by_their_endpoint() -> None:
+    tag = [{"name": "t", "modbus": {"table": "input", "address": 0, "type": "uint16"}}]
+    plant = _plant(
+        _native("p1", {"url": "modbus+tcp://10.0.0.5:1502"}, tag),
+        _native("p2", {"host": "10.0.0.5", "port": 1502, "unit_id": 2}, tag),
+        _native("p3", {"host": "10.0.0.6"}, tag),
+        _native("p4", {}, tag),
+        _device("g1", 7, [{"name": "t", "modbus": {"address": 0, "type": "uint16"}}]),
+    )
+    servers, missing = modbus_servers(plant, None)
+    got = [(s.url, [(u.equipment[-2:], u.unit_id, u.gateway) for u in s.units]) for s in servers]
+    assert got == [
+        ("modbus+tcp://10.0.0.5:1502", [("p1", 1, False), ("p2", 2, False)]),
+        ("modbus+tcp://10.0.0.6:502", [("p3", 1, False)]),
+    ]
+    assert missing == ["s/a/l/c/p4", "s/a/l/c/g1"]
+    servers, missing = modbus_servers(plant, "modbus+tcp://gw.local:5020")
+    assert servers[-1].url == "modbus+tcp://gw.local:5020" and not missing
+    assert [(u.unit_id, u.gateway) for u in servers[-1].units] == [(1, False), (7, True)]
+    clash = _plant(_native("p1", {"host": "h"}, tag), _native("p2", {"host": "h"}, tag))
+    with pytest.raises(PlantError, match="unit id 1 is already used by s/a/l/c/p1 on that server"):
+        modbus_servers(clash, None)
+    with pytest.raises(ConfigError, match=r"modbus_url: 'tcp://x' must read modbus\+tcp://"):
+        modbus_servers(plant, "tcp://x")
+
+
+def test_the_modbus_device_example_of_the_docs_loads() -> None:
+    text = (REPO / "docs" / "connect.md").read_text(encoding="utf-8")
+    section = text.split("### Modbus devices", 1)[1]
+    [eq] = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    [server], _missing = modbus_servers(_plant(eq), None)
+    assert server.url == "modbus+tcp://10.0.3.18:502"
+    [unit] = server.units
+    assert [(p.table, p.address) for p in unit.points] == [
+        ("discrete", 3), ("holding", 10), ("input", 0), ("input", 1),
+    ]  # fmt: skip

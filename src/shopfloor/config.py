@@ -41,7 +41,12 @@ class Settings(BaseSettings):
         "names none",
     )
     modbus_url: str | None = Field(
-        None, description="serve: Modbus TCP gateway (modbus+tcp://host:port) of modbus equipment"
+        None,
+        description="serve: Modbus TCP server or gateway (modbus+tcp://host:port) of modbus "
+        "equipment whose endpoint names none",
+    )
+    modbus_poll_s: float = Field(
+        1.0, gt=0, description="Seconds between two polls of every Modbus device"
     )
     opcua_port: int = Field(4840, ge=0, le=65535, description="OPC UA server port (0 = any free)")
     modbus_port: int = Field(5020, ge=0, le=65535, description="Modbus TCP server port")

@@ -1,7 +1,7 @@
-"""Interconnection test of one Modbus TCP server (a gateway for legacy equipment).
+"""Interconnection test of one Modbus TCP server (a device, or a gateway for legacy equipment).
 
 The platform's :class:`~shopfloor.connect.modbus.client.ModbusPoller` reads each unit's point
-table (merged register blocks plus the gateway's quality bitmap) again and again for the
+table (merged register and bit blocks, plus a gateway's quality bitmap) again and again for the
 observation window: points seen are the tags read with good quality, the update rate is good
 samples per second, the latency is the mean round trip of one unit's reads.
 """
@@ -13,7 +13,8 @@ import time
 
 from shopfloor.assess.probe import DeviceProbe, Target
 from shopfloor.clock import Clock, WallClock
-from shopfloor.connect.modbus import ModbusPoller, PollerConfig, unit_maps
+from shopfloor.connect.modbus import ModbusPoller, PollerConfig
+from shopfloor.connect.modbus.layout import modbus_servers
 from shopfloor.errors import ConnectorError, DecodeError, ShopfloorError
 from shopfloor.plant.model import Plant
 from shopfloor.samples import Quality, Sample
@@ -30,7 +31,14 @@ async def probe_modbus(
     plant: Plant, target: Target, observe_s: float, timeout_s: float, clock: Clock | None = None
 ) -> list[DeviceProbe]:
     host, _, port = target.endpoint.rpartition(":")
-    units = [u for u in unit_maps(plant) if u.equipment in target.equipment]
+    servers, _missing = modbus_servers(plant, f"modbus+tcp://{target.endpoint}")
+    units = [
+        u
+        for srv in servers
+        if f"{srv.host}:{srv.port}" == target.endpoint
+        for u in srv.units
+        if u.equipment in target.equipment
+    ]
     rows = {
         u.equipment: DeviceProbe(
             u.equipment, "modbus", f"modbus+tcp://{target.endpoint} unit {u.unit_id}", SECURITY,

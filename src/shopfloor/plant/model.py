@@ -102,17 +102,46 @@ class ModbusType(StrEnum):
         ]
 
 
+#: Modbus data tables: holding registers (function 3), input registers (4), coils (1) and
+#: discrete inputs (2). Coils and discrete inputs carry one bit each.
+ModbusTable = Literal["holding", "input", "coil", "discrete"]
+BIT_TABLES = ("coil", "discrete")
+_TABLE_NAMES = {
+    "holding": "register",
+    "input": "input register",
+    "coil": "coil",
+    "discrete": "discrete input",
+}
+
+
 class ModbusRegister(_Model):
-    """A holding register (0-based address) with its encoding."""
+    """A Modbus address (0-based) in one of the four data tables, with its encoding.
+
+    ``table`` defaults to holding registers; ``coil`` and ``discrete`` (discrete input) are one
+    bit each, for ``bool`` tags, and take no ``type``, word order, scale or offset."""
 
     address: int = Field(ge=0, le=65535)
+    table: ModbusTable = "holding"
     type: ModbusType = ModbusType.FLOAT32
     word_order: Literal["big", "little"] = "big"
     scale: float = 1.0
     offset: float = 0.0
 
+    @property
+    def bit(self) -> bool:
+        return self.table in BIT_TABLES
+
+    @property
+    def size(self) -> int:
+        """Addresses the value takes in its table: 1 for a bit, else its register words."""
+        return 1 if self.bit else self.type.words
+
     @model_validator(mode="after")
     def _fits(self) -> ModbusRegister:
+        if self.bit:
+            if self.scale != 1 or self.offset != 0:
+                raise ValueError(f"a {self.table} is one bit: scale and offset do not apply")
+            return self
         if self.address + self.type.words > 65536:
             raise ValueError(f"register {self.address} + {self.type.words} words exceeds 65535")
         if self.scale == 0:
@@ -170,11 +199,13 @@ class Endpoint(_Model):
 
     host: str | None = None
     port: int | None = Field(default=None, ge=1, le=65535)
-    #: Modbus unit id (slave id) for gateway devices.
-    unit_id: int | None = Field(default=None, ge=0, le=247)
-    #: Sparkplug group / edge node for MQTT devices.
+    #: Modbus unit id (slave id): required behind a gateway, default 1 for a device of its own.
+    unit_id: int | None = Field(default=None, ge=0, le=255)
+    #: Sparkplug group / edge node / device id for MQTT devices (device id defaults to the
+    #: equipment id).
     group: str | None = None
     edge_node: str | None = None
+    device: str | None = None
     security: Literal["None", "Basic256Sha256"] | None = None
     #: Full address of the device (``opc.tcp://host:4840``, ``modbus+tcp://host:502``,
     #: ``mqtt://broker:1883``); host and port above are the short form.
@@ -246,13 +277,24 @@ class Equipment(_Model):
                 raise ValueError(
                     f"modbus equipment needs a register for tags: {', '.join(missing)}"
                 )
-            used: dict[int, str] = {}
+            used: dict[tuple[str, int], str] = {}
             for t in self.tags:
-                assert t.modbus is not None
-                for r in range(t.modbus.address, t.modbus.address + t.modbus.type.words):
-                    if r in used:
-                        raise ValueError(f"tags {used[r]} and {t.name} overlap at register {r}")
-                    used[r] = t.name
+                m = t.modbus
+                assert m is not None
+                if m.bit and t.data_type is not DataType.BOOL:
+                    raise ValueError(f"tag {t.name} is a {m.table}: its data_type must be bool")
+                if self.connectivity is Connectivity.GATEWAY and m.table != "holding":
+                    raise ValueError(
+                        f"tag {t.name}: gateway equipment is served in holding registers only "
+                        f"(a device on its own endpoint is 'connectivity: native')"
+                    )
+                for r in range(m.address, m.address + m.size):
+                    if (m.table, r) in used:
+                        raise ValueError(
+                            f"tags {used[m.table, r]} and {t.name} overlap at "
+                            f"{_TABLE_NAMES[m.table]} {r}"
+                        )
+                    used[m.table, r] = t.name
         if self.rules is not None:
             self._check_rules(self.rules)
         if any(t.opcua_path for t in self.tags):

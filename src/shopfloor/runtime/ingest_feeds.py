@@ -6,8 +6,9 @@
   OPC UA server from :class:`IngestEndpoints`.
 * Sparkplug B equipment: one :class:`~shopfloor.connect.sparkplug.host.SparkplugHost` on the
   broker the edge nodes publish to.
-* Gateway equipment (``protocol: modbus``): one :class:`~shopfloor.connect.modbus.ModbusPoller`
-  on the Modbus TCP gateway, its samples reported in the connector status like the others.
+* Modbus equipment (``protocol: modbus``): one :class:`~shopfloor.connect.modbus.ModbusPoller`
+  per Modbus TCP server (a device's own ``endpoint``, or a gateway, or the settings'
+  ``modbus_url``), its samples reported in the connector status like the others.
 
 Every connector delivers through a :class:`Meter` (counts rows and live devices per protocol
 for the ingest log) into the ingest service's buffered sink.
@@ -22,18 +23,17 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
 import numpy as np
 
 from shopfloor.clock import Clock
-from shopfloor.connect.modbus import ModbusPoller, PollerConfig, unit_maps
+from shopfloor.connect.modbus import ModbusPoller, PollerConfig
+from shopfloor.connect.modbus.layout import ModbusServer, modbus_servers
 from shopfloor.connect.opcua.client_config import OpcUaClientConfig
 from shopfloor.connect.opcua.connector import OpcUaConnector
 from shopfloor.connect.sink import SampleBatch, SampleSink
 from shopfloor.connect.sparkplug.host import HostConfig, SparkplugHost
 from shopfloor.connect.status import ConnectorStatus
-from shopfloor.errors import ConfigError
 from shopfloor.events import MachineEvent
 from shopfloor.plant.model import Connectivity, Plant, Protocol
 from shopfloor.samples import Quality, Sample
@@ -92,17 +92,17 @@ class Meter:
 
 
 class ModbusFeed:
-    """The Modbus poller delivering to an async sink, reporting to the connector status."""
+    """The poller of one Modbus TCP server delivering to an async sink, reporting to the
+    connector status."""
 
     def __init__(
-        self, plant: Plant, url: str, sink: Meter, clock: Clock, status: ConnectorStatus, *,
+        self, server: ModbusServer, sink: Meter, clock: Clock, status: ConnectorStatus, *,
         poll_interval_s: float = 1.0, name: str = "modbus-poller",
     ) -> None:  # fmt: skip
-        host, port = _host_port(url, "modbus+tcp", 502)
         self.name, self.sink = name, sink
         self.status = status.connector(name, "modbus")
-        config = PollerConfig(host, port, poll_interval_s=poll_interval_s)
-        self.poller = ModbusPoller(config, unit_maps(plant), self._take, clock, name=name)
+        config = PollerConfig(server.host, server.port, poll_interval_s=poll_interval_s)
+        self.poller = ModbusPoller(config, server.units, self._take, clock, name=name)
         self._queue: asyncio.Queue[list[Sample]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.stats: Counter[str] = Counter()
@@ -176,20 +176,26 @@ def connectors(
     if Protocol.SPARKPLUG in have and endpoints.sparkplug:
         host = HostConfig(endpoints.sparkplug, host_id=sparkplug_host_id)
         out.append(SparkplugHost(plant, host, meters["sparkplug"], clock=clock, status=status))
-    if Protocol.MODBUS in have and endpoints.modbus:
+    servers, no_modbus = modbus_servers(plant, endpoints.modbus)
+    for n, server in enumerate(servers):
         out.append(
             ModbusFeed(
-                plant, endpoints.modbus, meters["modbus"], clock, status,
-                poll_interval_s=modbus_poll_s,
+                server, meters["modbus"], clock, status, poll_interval_s=modbus_poll_s,
+                name="modbus-poller" if n == 0 else f"modbus-poller-{n + 1}",
             )
         )  # fmt: skip
     own = {p for _k, paths in opcua_sessions(plant, endpoints) for p in paths}
     for protocol in have:
-        if protocol == Protocol.OPCUA:
-            missing = [p for p in have[protocol] if p not in own]
+        if protocol in (Protocol.OPCUA, Protocol.MODBUS):
+            missing = (
+                [p for p in have[protocol] if p not in own]
+                if protocol == Protocol.OPCUA
+                else no_modbus
+            )
             if missing:
                 log.warning(
-                    "ingest: no OPC UA endpoint for %d equipment, not read: %s",
+                    "ingest: no %s endpoint for %d equipment, not read: %s",
+                    protocol,
                     len(missing),
                     ", ".join(missing),
                 )
@@ -224,14 +230,3 @@ def opcua_sessions(
             continue
         groups.setdefault((url, ep.security, ep.mode), []).append(path)
     return list(groups.items())
-
-
-def _host_port(url: str, scheme: str, default_port: int) -> tuple[str, int]:
-    parts = urlsplit(url)
-    try:
-        port = parts.port or default_port
-    except ValueError:
-        raise ConfigError(f"endpoint {url!r} has a bad port", field=scheme) from None
-    if parts.scheme != scheme or not parts.hostname:
-        raise ConfigError(f"endpoint {url!r} must read {scheme}://host[:port]", field=scheme)
-    return parts.hostname, port

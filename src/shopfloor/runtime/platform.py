@@ -37,7 +37,7 @@ from shopfloor.runtime.demo_health import DemoHealth
 from shopfloor.runtime.floor import FloorService
 from shopfloor.runtime.floor_channels import connector_channels
 from shopfloor.runtime.floor_orders import OrderPlan
-from shopfloor.runtime.ingest import IngestEndpoints, IngestService
+from shopfloor.runtime.ingest import IngestConfig, IngestEndpoints, IngestService
 from shopfloor.service import Health, Service
 
 
@@ -152,6 +152,7 @@ def compose_platform(
         clock=clock,
         status=ctx.status,
         report=_status_line,
+        config=IngestConfig(modbus_poll_s=s.modbus_poll_s),
     )
     ingest.subscribe(ctx.live)
     floor = FloorService(

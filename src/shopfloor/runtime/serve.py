@@ -23,6 +23,7 @@ from shopfloor.assess.probe import Target
 from shopfloor.bus.broker import Broker
 from shopfloor.clock import WallClock
 from shopfloor.config import Settings, load_settings
+from shopfloor.connect.modbus.layout import modbus_servers
 from shopfloor.plant.loader import load_plant
 from shopfloor.plant.model import Plant, Protocol
 from shopfloor.runtime.compose import Runtime
@@ -38,9 +39,9 @@ def probe_targets(plant: Plant, endpoints: IngestEndpoints) -> list[Target]:
     Modbus and Sparkplug endpoints with theirs."""
     out = [Target("opcua", key[0], tuple(paths)) for key, paths in opcua_sessions(plant, endpoints)]
     have = networked(plant)
-    if endpoints.modbus and have.get(Protocol.MODBUS.value):
-        host_port = endpoints.modbus.split("://", 1)[-1]
-        out.append(Target("modbus", host_port, tuple(have[Protocol.MODBUS.value])))
+    for server in modbus_servers(plant, endpoints.modbus)[0]:
+        where = f"{server.host}:{server.port}"
+        out.append(Target("modbus", where, tuple(u.equipment for u in server.units)))
     if endpoints.sparkplug and have.get(Protocol.SPARKPLUG.value):
         out.append(Target("sparkplug", endpoints.sparkplug, tuple(have[Protocol.SPARKPLUG.value])))
     return out
@@ -62,9 +63,10 @@ class _Announce:
         c = b.credential
         typer.echo(f"  admin     user {c.username!r} password {c.password!r} (new at every start)")
         e = self.endpoints()
-        for proto, where in (("sparkplug", e.sparkplug), ("modbus", e.modbus)):
-            if where is not None:
-                typer.echo(f"  {proto:9s} {where}")
+        for server in modbus_servers(b.plant, e.modbus)[0]:
+            typer.echo(f"  modbus    {server.url} ({len(server.units)} equipment)")
+        if e.sparkplug is not None:
+            typer.echo(f"  sparkplug {e.sparkplug}")
         typer.echo("press Ctrl-C to stop")
 
     async def stop(self) -> None:

@@ -10,12 +10,13 @@ exceptions and exception *responses*) into ours, here and nowhere else:
   ``details["exception_code"]``.
 
 :class:`ModbusPoller` is a :class:`~shopfloor.service.Service`: every ``poll_interval_s`` it
-reads each unit's point table in as few requests as possible (contiguous registers merged, at
-most ``max_registers`` per read), reads the unit's quality bitmap (see
-:mod:`shopfloor.connect.modbus.layout`) and hands :class:`~shopfloor.samples.Sample` rows to
-its sink. When a unit, or the whole server, stops answering, each of its tags gets one
-``Quality.BAD`` sample (value None), the error is recorded in :attr:`ModbusPoller.errors` and
-logged once; the poller reconnects with exponential back-off and good samples resume.
+reads each unit's point table in as few requests as possible (contiguous registers or bits of
+one table merged, at most ``max_registers`` per read), reads the quality bitmap of units behind
+a gateway (see :mod:`shopfloor.connect.modbus.layout`) and hands
+:class:`~shopfloor.samples.Sample` rows to its sink. When a unit, or the whole server, stops
+answering, each of its tags gets one ``Quality.BAD`` sample (value None), the error is recorded
+in :attr:`ModbusPoller.errors` and logged once; the poller reconnects with exponential back-off
+and good samples resume.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from shopfloor.connect.modbus.layout import (
 )
 from shopfloor.connect.modbus.registers import ReadBlock, Value, plan_reads
 from shopfloor.errors import BadInput, ConnectorError, ConnectorUnavailable, DecodeError, NotFound
+from shopfloor.plant.model import ModbusTable
 from shopfloor.samples import Quality, Sample
 from shopfloor.service import Health
 from shopfloor.sim.outlet import Command
@@ -58,6 +60,12 @@ EXCEPTION_NAMES = {
     0x0B: "gateway target device failed to respond",
 }
 _UNREACHABLE = {0x0A, 0x0B}
+_PLURAL = {
+    "holding": "registers",
+    "input": "input registers",
+    "coil": "coils",
+    "discrete": "discrete inputs",
+}
 
 SampleSink = Callable[[list[Sample]], None]
 
@@ -88,18 +96,29 @@ class ModbusClient:
     def close(self) -> None:
         self._client.close()
 
-    async def read(self, unit: int, address: int, count: int) -> list[int]:
-        """Holding registers ``address .. address + count - 1`` of ``unit``."""
-        what = f"read of {count} registers at {address}"
-        response = await self._call(
-            unit,
-            what,
-            lambda: self._client.read_holding_registers(address, count=count, device_id=unit),
-        )
-        registers = list(response.registers)
-        if len(registers) != count:
-            raise DecodeError(f"unit {unit}: {what} returned {len(registers)} registers")
-        return registers
+    async def read(
+        self, unit: int, address: int, count: int, table: ModbusTable = "holding"
+    ) -> list[int]:
+        """``count`` holding or input registers, or coils or discrete inputs (as 0 / 1), of
+        ``unit`` from ``address``."""
+        c = self._client
+        if table in ("coil", "discrete"):
+            what = f"read of {count} {_PLURAL[table]} at {address}"
+            bits = c.read_coils if table == "coil" else c.read_discrete_inputs
+            response = await self._call(
+                unit, what, lambda: bits(address, count=count, device_id=unit)
+            )
+            values = [int(b) for b in response.bits[:count]]  # bits come padded to a byte
+        else:
+            what = f"read of {count} {_PLURAL[table]} at {address}"
+            words = c.read_holding_registers if table == "holding" else c.read_input_registers
+            response = await self._call(
+                unit, what, lambda: words(address, count=count, device_id=unit)
+            )
+            values = list(response.registers)
+        if len(values) != count:
+            raise DecodeError(f"unit {unit}: {what} returned {len(values)} values")
+        return values
 
     async def write(self, unit: int, address: int, value: int) -> None:
         what = f"write of {value} to register {address}"
@@ -160,8 +179,9 @@ class ModbusPoller:
         self._metrics = {"polls": 0, "reads": 0, "samples": 0, "connects": 0}
 
     def reads_per_poll(self, unit: UnitMap) -> int:
-        """Requests one poll of ``unit`` takes: its merged blocks plus the quality bitmap."""
-        return len(self._plans[unit.unit_id]) + 1
+        """Requests one poll of ``unit`` takes: its merged blocks, plus the quality bitmap
+        behind a gateway."""
+        return len(self._plans[unit.unit_id]) + int(unit.gateway)
 
     # ---- reading ------------------------------------------------------------------------------
 
@@ -169,11 +189,13 @@ class ModbusPoller:
         """One sample per tag of ``unit``; raises ConnectorError when the unit cannot be read."""
         values: dict[str, Value] = {}
         for block in self._plans[unit.unit_id]:
-            words = await self.client.read(unit.unit_id, block.start, block.count)
+            words = await self.client.read(unit.unit_id, block.start, block.count, block.table)
             values.update({p.tag: v for p, v in block.decode(words)})
-        diag = await self.client.read(unit.unit_id, STATUS_REGISTER, unit.diagnostic_count)
-        self._metrics["reads"] += len(self._plans[unit.unit_id]) + 1
-        bad = bad_flags(diag[QUALITY_BITMAP_REGISTER - STATUS_REGISTER :], len(unit.points))
+        bad = [False] * len(unit.points)
+        if unit.gateway:  # the gateway says which of its device's values are stale
+            diag = await self.client.read(unit.unit_id, STATUS_REGISTER, unit.diagnostic_count)
+            bad = bad_flags(diag[QUALITY_BITMAP_REGISTER - STATUS_REGISTER :], len(unit.points))
+        self._metrics["reads"] += self.reads_per_poll(unit)
         ts = self._clock.now_ns()
         return [
             Sample(p.tag, ts, None, Quality.BAD) if bad[i] else Sample(p.tag, ts, values[p.tag])
@@ -231,6 +253,12 @@ class ModbusPoller:
         unit = self._by_path.get(equipment)
         if unit is None:
             raise NotFound(f"no Modbus unit serves equipment {equipment!r} on {self.client.where}")
+        if not unit.gateway:
+            raise BadInput(
+                f"{equipment} is a plain Modbus device: it has no command register "
+                "(commands go to devices behind a shopfloor-style gateway)",
+                code="connect.no_command",
+            )
         code = CODE_OF_COMMAND.get(command)
         if code is None:
             raise BadInput(f"command {command!r} cannot be sent over Modbus (PackML commands only)")

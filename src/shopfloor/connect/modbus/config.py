@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from shopfloor.errors import ConfigError
 
-#: Modbus limit on holding registers per read request (function code 3).
+#: Modbus limits per read request: registers (function codes 3 and 4), bits (1 and 2).
 MAX_READ_REGISTERS = 125
+MAX_READ_BITS = 2000
 
 
 def _port_error(port: int, allow_zero: bool) -> str | None:

@@ -1,4 +1,8 @@
-"""The gateway's register layout: one unit id per device, its tags, and the gateway's own block.
+"""Modbus layouts: the units of each Modbus TCP server, and the gateway's own block.
+
+Equipment is grouped by the server it is read at (:func:`modbus_servers`): a device of its own
+(``connectivity: native``, its ``endpoint`` or the settings' ``modbus_url``; unit id default 1)
+with tags in any of the four tables, or a device behind a gateway.
 
 The virtual plant serves its legacy (``connectivity: gateway``) equipment through ONE Modbus TCP
 server acting as a gateway. Each device is a unit id (``endpoint.unit_id``, 1-247) and serves
@@ -35,10 +39,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from urllib.parse import urlsplit
 
 from shopfloor.connect.modbus.registers import ModbusPoint
-from shopfloor.errors import PlantError
-from shopfloor.plant.model import Connectivity, DataType, Plant, Protocol
+from shopfloor.errors import ConfigError, PlantError
+from shopfloor.plant.model import Connectivity, DataType, Equipment, Plant, Protocol
 from shopfloor.sim.outlet import Command
 
 COMMAND_REGISTER = 1000
@@ -74,11 +79,16 @@ class CommandOutcome(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class UnitMap:
-    """One device behind the gateway: its path, unit id and points in register order."""
+    """One Modbus device: its path, unit id and points in address order.
+
+    ``gateway``: served behind a gateway like the virtual plant's, with the gateway block
+    (command register, quality bitmap); False for a device of its own (``connectivity:
+    native``), whose every answered value is good and which takes no commands."""
 
     equipment: str  # equipment path
     unit_id: int
     points: tuple[ModbusPoint, ...]
+    gateway: bool = True
 
     @property
     def bitmap_words(self) -> int:
@@ -111,39 +121,104 @@ def bad_flags(words: Sequence[int], count: int) -> list[bool]:
     return [bool(words[i // 16] >> (i % 16) & 1) for i in range(count)]
 
 
+@dataclass(frozen=True, slots=True)
+class ModbusServer:
+    """One Modbus TCP server (a gateway or a device) and the units read from it."""
+
+    host: str
+    port: int
+    units: tuple[UnitMap, ...]
+
+    @property
+    def url(self) -> str:
+        return f"modbus+tcp://{self.host}:{self.port}"
+
+
 def unit_maps(plant: Plant) -> tuple[UnitMap, ...]:
-    """Every gateway device of ``plant`` with its point table; bad layouts raise PlantError."""
-    units: list[UnitMap] = []
+    """Every gateway device of ``plant`` with its point table (what the virtual plant's gateway
+    serves); bad layouts raise PlantError."""
     errors: list[str] = []
     seen: dict[int, str] = {}
-    for path, *_rest, eq in plant.walk():
-        if eq.connectivity is not Connectivity.GATEWAY or eq.protocol is not Protocol.MODBUS:
-            continue
-        unit = eq.endpoint.unit_id
-        if unit is None or not 1 <= unit <= 247:
-            errors.append(
-                f"{path}: endpoint.unit_id must be 1-247 for a gateway device, not {unit}"
-            )
-            continue
-        if unit in seen:
-            errors.append(f"{path}: unit id {unit} is already used by {seen[unit]}")
-            continue
-        seen[unit] = path
-        points = []
-        for tag in eq.tags:
-            assert tag.modbus is not None  # the plant model requires it for modbus equipment
-            point = ModbusPoint(f"{path}/{tag.name}", tag.modbus, tag.data_type)
-            if tag.data_type is DataType.STRING:
-                errors.append(f"{point.tag}: string tags cannot be served in Modbus registers")
-            if point.end > RESERVED_START and point.address < RESERVED_END:
-                errors.append(
-                    f"{point.where()} overlaps the gateway block "
-                    f"{RESERVED_START}-{RESERVED_END - 1}"
-                )
-            points.append(point)
-        if len(points) > MAX_TAGS_PER_UNIT:
-            errors.append(f"{path}: {len(points)} tags, the gateway serves {MAX_TAGS_PER_UNIT}")
-        units.append(UnitMap(path, unit, tuple(sorted(points, key=lambda p: p.address))))
+    units = [
+        u
+        for path, *_rest, eq in plant.walk()
+        if eq.connectivity is Connectivity.GATEWAY and eq.protocol is Protocol.MODBUS
+        if (u := _unit(path, eq, seen, errors)) is not None
+    ]
     if errors:
         raise PlantError("Modbus gateway layout: " + "; ".join(errors), errors=errors)
     return tuple(units)
+
+
+def modbus_servers(plant: Plant, default_url: str | None) -> tuple[list[ModbusServer], list[str]]:
+    """The plant's Modbus equipment grouped by the server it is read from, and the paths of
+    equipment with no endpoint. An equipment's own ``endpoint`` (url, or host and port) wins;
+    without one it is read at ``default_url`` (``modbus+tcp://host:port``)."""
+    groups: dict[tuple[str, int], list[UnitMap]] = {}
+    seen: dict[tuple[str, int], dict[int, str]] = {}
+    errors: list[str] = []
+    missing: list[str] = []
+    for path, *_rest, eq in plant.walk():
+        if eq.connectivity is Connectivity.NONE or eq.protocol is not Protocol.MODBUS:
+            continue
+        ep = eq.endpoint
+        if ep.url is not None:
+            where = parse_modbus_url(ep.url, f"{path}: endpoint.url")
+        elif ep.host is not None:
+            where = (ep.host, ep.port or 502)
+        elif default_url is not None:
+            where = parse_modbus_url(default_url, "modbus_url")
+        else:
+            missing.append(path)
+            continue
+        unit = _unit(path, eq, seen.setdefault(where, {}), errors)
+        if unit is not None:
+            groups.setdefault(where, []).append(unit)
+    if errors:
+        raise PlantError("Modbus layout: " + "; ".join(errors), errors=errors)
+    servers = [ModbusServer(h, p, tuple(units)) for (h, p), units in groups.items()]
+    return servers, missing
+
+
+def parse_modbus_url(url: str, field: str) -> tuple[str, int]:
+    """``(host, port)`` of ``modbus+tcp://host[:port]`` (port 502 when omitted)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or 502
+    except ValueError:
+        raise ConfigError(f"{field}: {url!r} has a bad port", field=field) from None
+    if parts.scheme != "modbus+tcp" or not parts.hostname:
+        raise ConfigError(f"{field}: {url!r} must read modbus+tcp://host[:port]", field=field)
+    return parts.hostname, port
+
+
+def _unit(path: str, eq: Equipment, seen: dict[int, str], errors: list[str]) -> UnitMap | None:
+    gateway = eq.connectivity is Connectivity.GATEWAY
+    unit = eq.endpoint.unit_id
+    if unit is None and not gateway:
+        unit = 1
+    if unit is None or not (1 <= unit <= 247 if gateway else 0 <= unit <= 255):
+        span = "1-247 for a gateway device" if gateway else "0-255"
+        errors.append(f"{path}: endpoint.unit_id must be {span}, not {unit}")
+        return None
+    if unit in seen:
+        errors.append(f"{path}: unit id {unit} is already used by {seen[unit]} on that server")
+        return None
+    seen[unit] = path
+    points = []
+    for tag in eq.tags:
+        assert tag.modbus is not None  # the plant model requires it for modbus equipment
+        point = ModbusPoint(f"{path}/{tag.name}", tag.modbus, tag.data_type)
+        if tag.data_type is DataType.STRING:
+            errors.append(
+                f"{point.tag}: string tags cannot be served in or read from Modbus registers"
+            )
+        if gateway and point.end > RESERVED_START and point.address < RESERVED_END:
+            errors.append(
+                f"{point.where()} overlaps the gateway block {RESERVED_START}-{RESERVED_END - 1}"
+            )
+        points.append(point)
+    if gateway and len(points) > MAX_TAGS_PER_UNIT:
+        errors.append(f"{path}: {len(points)} tags, the gateway serves {MAX_TAGS_PER_UNIT}")
+    ordered = tuple(sorted(points, key=lambda p: (p.table, p.address)))
+    return UnitMap(path, unit, ordered, gateway=gateway)

@@ -1,4 +1,4 @@
-"""The Modbus point table: which holding registers carry which tag, and how they are encoded.
+"""The Modbus point table: which registers or bits carry which tag, and how they are encoded.
 
 One row per tag (:class:`ModbusPoint`), built from the plant file's ``modbus`` register of each
 tag, so the gateway (server side) and the poller (client side) read the same table.
@@ -11,6 +11,7 @@ Encoding of one value, per the plant's :class:`~shopfloor.plant.model.ModbusRegi
 - ``int16``/``uint16`` take one register, ``int32``/``uint32``/``float32`` two, ``float64`` four.
 - Bytes within a register are always big-endian (Modbus). ``word_order: big`` puts the most
   significant register first; ``little`` reverses the registers of the value.
+- Coils and discrete inputs (``table: coil | discrete``) carry one bit: a ``bool`` tag.
 - A value that does not fit its register type raises :class:`~shopfloor.errors.BadInput` naming
   the tag, the register and the range in engineering units. Strings cannot be encoded; a
   :class:`~shopfloor.plant.states.PackMLState` is encoded as its PackML state number.
@@ -23,8 +24,9 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from shopfloor.connect.modbus.config import MAX_READ_BITS, MAX_READ_REGISTERS
 from shopfloor.errors import BadInput, DecodeError
-from shopfloor.plant.model import DataType, ModbusRegister, ModbusType
+from shopfloor.plant.model import DataType, ModbusRegister, ModbusTable, ModbusType
 from shopfloor.plant.states import PackMLState
 
 #: (struct code, minimum raw, maximum raw) per register type; floats have no integer range.
@@ -42,7 +44,7 @@ Value = float | int | bool
 
 @dataclass(frozen=True, slots=True)
 class ModbusPoint:
-    """One tag served in holding registers ``address .. address + words - 1`` of its unit."""
+    """One tag served at ``address .. address + words - 1`` of one data table of its unit."""
 
     tag: str  # tag id: equipment path / tag name
     register: ModbusRegister
@@ -53,20 +55,33 @@ class ModbusPoint:
         return self.register.address
 
     @property
+    def table(self) -> ModbusTable:
+        return self.register.table
+
+    @property
     def words(self) -> int:
-        return self.register.type.words
+        """Addresses taken: register words, or 1 for a coil or discrete input."""
+        return self.register.size
 
     @property
     def end(self) -> int:
-        """One past the last register of this point."""
-        return self.register.address + self.register.type.words
+        """One past the last address of this point."""
+        return self.register.address + self.words
 
     def where(self) -> str:
         r = self.register
-        return f"tag {self.tag} ({r.type} register {r.address}, word order {r.word_order})"
+        if r.bit:
+            return f"tag {self.tag} ({r.table} {r.address})"
+        kind = "input register" if r.table == "input" else "register"
+        return f"tag {self.tag} ({r.type} {kind} {r.address}, word order {r.word_order})"
 
     def encode(self, value: float | int | bool | str) -> list[int]:
-        """The registers that carry ``value`` (engineering units), most significant first."""
+        """The registers that carry ``value`` (engineering units), most significant first; a
+        bit point gives ``[0]`` or ``[1]``."""
+        if self.register.bit:
+            if isinstance(value, str):
+                raise BadInput(f"{self.where()}: {value!r} is not a bit", code="modbus.value_type")
+            return [1 if value else 0]
         raw = self._raw(value)
         code = _FORMATS[self.register.type][0]
         try:
@@ -85,6 +100,8 @@ class ModbusPoint:
                 offset=2 * offset,
                 tag=self.tag,
             )
+        if self.register.bit:
+            return bool(chunk[0])
         if self.register.word_order == "little":
             chunk = chunk[::-1]
         try:
@@ -140,6 +157,8 @@ class ModbusPoint:
 
     def limits(self) -> tuple[float, float] | None:
         """The lowest and highest value (engineering units) the register can carry."""
+        if self.register.bit:
+            return (0.0, 1.0)
         lo, hi = _FORMATS[self.register.type][1:]
         if lo is None or hi is None:
             return None
@@ -169,11 +188,13 @@ def _whole_inverse(scale: float) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class ReadBlock:
-    """One read request: ``count`` registers from ``start`` carrying ``points`` whole."""
+    """One read request: ``count`` registers (or bits) of ``table`` from ``start`` carrying
+    ``points`` whole."""
 
     start: int
     count: int
     points: tuple[ModbusPoint, ...]
+    table: ModbusTable = "holding"
 
     def decode(self, words: Sequence[int]) -> list[tuple[ModbusPoint, Value]]:
         if len(words) != self.count:
@@ -184,26 +205,38 @@ class ReadBlock:
         return [(p, p.decode(words, p.address - self.start)) for p in self.points]
 
 
-def plan_reads(points: tuple[ModbusPoint, ...], max_registers: int = 125) -> list[ReadBlock]:
-    """Merge contiguous points into as few reads as possible, each at most ``max_registers``.
+_TABLE_ORDER: tuple[ModbusTable, ...] = ("holding", "input", "coil", "discrete")
+
+
+def plan_reads(
+    points: tuple[ModbusPoint, ...],
+    max_registers: int = MAX_READ_REGISTERS,
+    max_bits: int = MAX_READ_BITS,
+) -> list[ReadBlock]:
+    """Merge contiguous points of the same table into as few reads as possible, each at most
+    ``max_registers`` registers (or ``max_bits`` coils / discrete inputs).
 
     Points are never split across reads; a gap between points starts a new read (the gateway
     answers unmapped registers with exception 0x02, as most PLCs do).
     """
-    if not 1 <= max_registers <= 125:
+    if not 1 <= max_registers <= MAX_READ_REGISTERS:
         raise BadInput(f"max_registers must be 1..125 (Modbus limit), got {max_registers}")
+    if not 1 <= max_bits <= MAX_READ_BITS:
+        raise BadInput(f"max_bits must be 1..2000 (Modbus limit), got {max_bits}")
     blocks: list[ReadBlock] = []
-    current: list[ModbusPoint] = []
-    for p in sorted(points, key=lambda q: q.address):
-        if current and (p.address != current[-1].end or p.end - current[0].address > max_registers):
-            blocks.append(_block(current))
-            current = []
-        current.append(p)
-    if current:
-        blocks.append(_block(current))
+    for table in _TABLE_ORDER:
+        limit = max_bits if table in ("coil", "discrete") else max_registers
+        current: list[ModbusPoint] = []
+        for p in sorted((q for q in points if q.table == table), key=lambda q: q.address):
+            if current and (p.address != current[-1].end or p.end - current[0].address > limit):
+                blocks.append(_block(current, table))
+                current = []
+            current.append(p)
+        if current:
+            blocks.append(_block(current, table))
     return blocks
 
 
-def _block(points: list[ModbusPoint]) -> ReadBlock:
+def _block(points: list[ModbusPoint], table: ModbusTable) -> ReadBlock:
     start = points[0].address
-    return ReadBlock(start=start, count=points[-1].end - start, points=tuple(points))
+    return ReadBlock(start=start, count=points[-1].end - start, points=tuple(points), table=table)
