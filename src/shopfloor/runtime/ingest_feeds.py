@@ -33,6 +33,8 @@ from shopfloor.connect.opcua.client_config import OpcUaClientConfig
 from shopfloor.connect.opcua.connector import OpcUaConnector
 from shopfloor.connect.sink import SampleBatch, SampleSink
 from shopfloor.connect.sparkplug.host import HostConfig, SparkplugHost
+from shopfloor.connect.sparkplug.host_config import sparkplug_brokers
+from shopfloor.connect.sparkplug.host_names import TagNames
 from shopfloor.connect.status import ConnectorStatus
 from shopfloor.events import MachineEvent
 from shopfloor.plant.model import Connectivity, Plant, Protocol
@@ -173,9 +175,17 @@ def connectors(
                     name="opcua-client" if n == 0 else f"opcua-client-{n + 1}",
                 )
             )  # fmt: skip
-    if Protocol.SPARKPLUG in have and endpoints.sparkplug:
-        host = HostConfig(endpoints.sparkplug, host_id=sparkplug_host_id)
-        out.append(SparkplugHost(plant, host, meters["sparkplug"], clock=clock, status=status))
+    brokers, no_broker = sparkplug_brokers(plant, endpoints.sparkplug)
+    for n, (url, paths) in enumerate(brokers):
+        names = TagNames(plant)
+        groups = tuple(sorted({d.group_id for p in paths if (d := names.find(p)) is not None}))
+        host = HostConfig(url, host_id=sparkplug_host_id, group_ids=groups or None)
+        out.append(
+            SparkplugHost(
+                plant, host, meters["sparkplug"], clock=clock, status=status,
+                name="sparkplug-host" if n == 0 else f"sparkplug-host-{n + 1}",
+            )
+        )  # fmt: skip
     servers, no_modbus = modbus_servers(plant, endpoints.modbus)
     for n, server in enumerate(servers):
         out.append(
@@ -186,26 +196,17 @@ def connectors(
         )  # fmt: skip
     own = {p for _k, paths in opcua_sessions(plant, endpoints) for p in paths}
     for protocol in have:
-        if protocol in (Protocol.OPCUA, Protocol.MODBUS):
-            missing = (
-                [p for p in have[protocol] if p not in own]
-                if protocol == Protocol.OPCUA
-                else no_modbus
-            )
-            if missing:
-                log.warning(
-                    "ingest: no %s endpoint for %d equipment, not read: %s",
-                    protocol,
-                    len(missing),
-                    ", ".join(missing),
-                )
-            continue
-        if getattr(endpoints, protocol, None) is None:
+        missing = {
+            Protocol.OPCUA: [p for p in have[protocol] if p not in own],
+            Protocol.MODBUS: no_modbus,
+            Protocol.SPARKPLUG: no_broker,
+        }[Protocol(protocol)]
+        if missing:
             log.warning(
-                "ingest: no %s endpoint given; %d equipment not read: %s",
+                "ingest: no %s endpoint for %d equipment, not read: %s",
                 protocol,
-                len(have[protocol]),
-                ", ".join(have[protocol]),
+                len(missing),
+                ", ".join(missing),
             )
     return out
 

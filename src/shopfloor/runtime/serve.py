@@ -24,12 +24,13 @@ from shopfloor.bus.broker import Broker
 from shopfloor.clock import WallClock
 from shopfloor.config import Settings, load_settings
 from shopfloor.connect.modbus.layout import modbus_servers
+from shopfloor.connect.sparkplug.host_config import own_brokers, sparkplug_brokers
 from shopfloor.plant.loader import load_plant
-from shopfloor.plant.model import Plant, Protocol
+from shopfloor.plant.model import Plant
 from shopfloor.runtime.compose import Runtime
 from shopfloor.runtime.floor_orders import OrderPlan
 from shopfloor.runtime.ingest import IngestEndpoints
-from shopfloor.runtime.ingest_feeds import networked, opcua_sessions
+from shopfloor.runtime.ingest_feeds import opcua_sessions
 from shopfloor.runtime.platform import Platform, bus_factory, compose_platform
 from shopfloor.service import Health, Service
 
@@ -38,12 +39,11 @@ def probe_targets(plant: Plant, endpoints: IngestEndpoints) -> list[Target]:
     """The interconnection test's targets: each OPC UA server with its equipment, and the
     Modbus and Sparkplug endpoints with theirs."""
     out = [Target("opcua", key[0], tuple(paths)) for key, paths in opcua_sessions(plant, endpoints)]
-    have = networked(plant)
     for server in modbus_servers(plant, endpoints.modbus)[0]:
         where = f"{server.host}:{server.port}"
         out.append(Target("modbus", where, tuple(u.equipment for u in server.units)))
-    if endpoints.sparkplug and have.get(Protocol.SPARKPLUG.value):
-        out.append(Target("sparkplug", endpoints.sparkplug, tuple(have[Protocol.SPARKPLUG.value])))
+    for url, paths in sparkplug_brokers(plant, endpoints.sparkplug)[0]:
+        out.append(Target("sparkplug", url, tuple(paths)))
     return out
 
 
@@ -65,8 +65,8 @@ class _Announce:
         e = self.endpoints()
         for server in modbus_servers(b.plant, e.modbus)[0]:
             typer.echo(f"  modbus    {server.url} ({len(server.units)} equipment)")
-        if e.sparkplug is not None:
-            typer.echo(f"  sparkplug {e.sparkplug}")
+        for url, paths in sparkplug_brokers(b.plant, e.sparkplug)[0]:
+            typer.echo(f"  sparkplug {url} ({len(paths)} equipment)")
         typer.echo("press Ctrl-C to stop")
 
     async def stop(self) -> None:
@@ -83,7 +83,7 @@ def compose_serve(
     plant = load_plant(s.plant)
     services: list[Service] = []
     broker: Broker | None = None
-    needs_bus = Protocol.SPARKPLUG.value in networked(plant)
+    needs_bus = not own_brokers(plant)  # some Sparkplug equipment names no broker of its own
     if needs_bus and s.broker_url is None:
         broker = Broker(s.host, s.mqtt_port)
         services.append(broker)

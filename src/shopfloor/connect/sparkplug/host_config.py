@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from shopfloor.connect.sparkplug.config import Broker, check_topic_id, parse_broker_url
 from shopfloor.errors import ConfigError
+from shopfloor.plant.model import Connectivity, Plant, Protocol
 
 
 @dataclass(frozen=True)
@@ -111,3 +112,37 @@ class HostConfig:
     @property
     def mqtt_client_id(self) -> str:
         return self.client_id or f"shopfloor-host-{self.host_id}"
+
+
+def sparkplug_brokers(
+    plant: Plant, default_url: str | None
+) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """The plant's Sparkplug B equipment grouped by the broker its edge node publishes to, and
+    the paths of equipment with no broker. An equipment's own ``endpoint`` (``url``, or host and
+    port) wins; without one its broker is ``default_url`` (the settings' ``broker_url`` or the
+    embedded broker)."""
+    groups: dict[str, list[str]] = {}
+    missing: list[str] = []
+    for path, *_rest, eq in plant.walk():
+        if eq.connectivity is Connectivity.NONE or eq.protocol is not Protocol.SPARKPLUG:
+            continue
+        ep = eq.endpoint
+        url = ep.url
+        if url is None and ep.host is not None:
+            url = f"mqtt://{ep.host}:{ep.port or 1883}"
+        if url is not None:
+            try:
+                parse_broker_url(url)
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: endpoint.url: {exc.message}", field="url") from None
+        url = url or default_url
+        if url is None:
+            missing.append(path)
+            continue
+        groups.setdefault(url, []).append(path)
+    return list(groups.items()), missing
+
+
+def own_brokers(plant: Plant) -> bool:
+    """True when every Sparkplug equipment names its own broker (no default broker needed)."""
+    return not sparkplug_brokers(plant, None)[1]

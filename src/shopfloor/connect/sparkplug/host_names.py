@@ -71,6 +71,7 @@ class TagNames:
                     in_plant=True,
                 )
                 self._add(names)
+                self._by_ref.setdefault(dev.equipment_path.rsplit("/", 1)[-1], names)
                 self._by_ref.setdefault(dev.device_id, names)
 
     def _add(self, names: DeviceNames) -> None:

@@ -172,7 +172,7 @@ def node_points(plant: Plant, group_id: str | None = None) -> list[NodePoints]:
             points = tuple(
                 Point(
                     tag_id=f"{path}/{t.name}",
-                    device=eq.id,
+                    device=eq.endpoint.device or eq.id,
                     metric=t.sparkplug_metric or t.name,
                     alias=next(alias),
                     datatype=_datatype(t.data_type, t.high_rate),
@@ -186,7 +186,7 @@ def node_points(plant: Plant, group_id: str | None = None) -> list[NodePoints]:
             _check_names(path, points)
             devices.append(
                 DevicePoints(
-                    device_id=eq.id,
+                    device_id=check_topic_id("device", eq.endpoint.device or eq.id),
                     equipment_path=path,
                     points=points,
                     event_alias=next(alias),
