@@ -16,16 +16,20 @@ from typing import TypeVar
 import pytest
 import yaml
 from asyncua import Server, ua
+from asyncua.crypto.permission_rules import User, UserRole
+from asyncua.server.user_managers import UserManager
 
 from shopfloor.clock import WallClock
 from shopfloor.connect.opcua.client_config import OpcUaClientConfig
 from shopfloor.connect.opcua.connector import OpcUaConnector
+from shopfloor.connect.opcua.servers import opcua_servers
 from shopfloor.connect.rules import RuleSink
 from shopfloor.connect.sink import SampleBatch
+from shopfloor.errors import ConfigError
 from shopfloor.events import EventKind, MachineEvent
 from shopfloor.plant.loader import parse_plant
-from shopfloor.runtime.ingest_feeds import IngestEndpoints, opcua_sessions
-from shopfloor.samples import Sample
+from shopfloor.plant.model import Plant
+from shopfloor.samples import Quality, Sample
 from tests.conftest import free_port
 
 T = TypeVar("T")
@@ -83,12 +87,34 @@ class Sink:
             pytest.fail(f"no {what} within {DEADLINE_S} s")
 
 
-async def _machine(port: int) -> tuple[Server, dict[str, object]]:
+class Users(UserManager):
+    """A machine that lets in only the user names and passwords it knows."""
+
+    def __init__(self, users: dict[str, str]) -> None:
+        self.users = users
+
+    def get_user(
+        self,
+        iserver: object,
+        username: str | None = None,
+        password: str | None = None,
+        certificate: object = None,
+    ) -> User | None:
+        if username is not None and self.users.get(username) == password:
+            return User(role=UserRole.User, name=username)
+        return None
+
+
+async def _machine(
+    port: int, users: dict[str, str] | None = None
+) -> tuple[Server, dict[str, object]]:
     logging.getLogger("asyncua").setLevel(logging.WARNING)
-    server = Server()
+    server = Server(user_manager=Users(users) if users is not None else None)
     await server.init()
     server.set_endpoint(f"opc.tcp://127.0.0.1:{port}/")
     server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+    if users is not None:
+        server.set_security_IDs(["Username"])
     ns = await server.register_namespace(URI)
     filler = await server.nodes.objects.add_object(ua.NodeId(5000, ns), f"{ns}:Filler")
     status = await filler.add_object(ua.NodeId(5001, ns), f"{ns}:Status")
@@ -114,11 +140,12 @@ async def _machine(port: int) -> tuple[Server, dict[str, object]]:
 
 def test_one_session_per_server_from_the_plant_file() -> None:
     plant = parse_plant(yaml.safe_load(PLANT.replace("URL", "opc.tcp://127.0.0.1:4841")))
-    sessions = opcua_sessions(plant, IngestEndpoints(opcua="opc.tcp://plant:4840"))
-    assert [(k[0], v) for k, v in sessions] == [
-        ("opc.tcp://127.0.0.1:4841", ["works/pack/line-1/c/filler-01"]),
-        ("opc.tcp://127.0.0.1:1", ["works/pack/line-1/c/other-01"]),
+    servers, missing = opcua_servers(plant, "opc.tcp://plant:4840")
+    assert [(o.url, o.equipment) for o in servers] == [
+        ("opc.tcp://127.0.0.1:4841", ("works/pack/line-1/c/filler-01",)),
+        ("opc.tcp://127.0.0.1:1", ("works/pack/line-1/c/other-01",)),
     ]
+    assert not missing
 
 
 async def test_packml_preset_by_browse_path_gives_states_and_counts() -> None:
@@ -164,3 +191,50 @@ async def test_packml_preset_by_browse_path_gives_states_and_counts() -> None:
     assert len(parts) - moved == 5  # produced: the counter's increments, not its 500 baseline
     assert sum(not e.payload["good"] for e in parts) == 1
     assert sum(e.payload["good"] for e in parts) - moved == 4
+
+
+async def test_a_machine_that_wants_a_user_name_and_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = free_port()
+    server, _var = await _machine(port, users={"mes": "s3cret"})
+    text = PLANT.replace("URL", f"opc.tcp://127.0.0.1:{port}/").replace(
+        'i=5000"}', 'i=5000", username: mes, password_env: FILLER_PW}'
+    )
+    plant = parse_plant(yaml.safe_load(text))
+    [filler, _other], _missing = opcua_servers(plant, None)
+    assert (filler.username, filler.password_env) == ("mes", "FILLER_PW")
+    monkeypatch.delenv("FILLER_PW", raising=False)
+    with pytest.raises(ConfigError, match="environment variable FILLER_PW, which is not set"):
+        filler.client_config()
+    try:
+        monkeypatch.setenv("FILLER_PW", "wrong")
+        refused = await _read(plant, filler.client_config(), filler.equipment, admitted=False)
+        assert "BadUserAccessDenied" in refused
+        monkeypatch.setenv("FILLER_PW", "s3cret")
+        config = filler.client_config()
+        assert "s3cret" not in repr(config)  # never in logs
+        assert await _read(plant, config, filler.equipment, admitted=True) == "connected"
+    finally:
+        await server.stop()
+
+
+async def _read(
+    plant: Plant, config: OpcUaClientConfig, equipment: Sequence[str], *, admitted: bool
+) -> str:
+    """Run a connector until the machine admits it (a first state) or refuses it."""
+    sink = Sink()
+    connector = OpcUaConnector(plant, config, RuleSink(plant, sink), equipment=equipment,
+                               clock=WallClock())  # fmt: skip
+    await connector.start()
+    try:
+        if admitted:
+            await sink.until("state from the machine", lambda: sink.events)
+            assert connector.health().ok
+            return "connected"
+        await sink.until("refusal", lambda: connector.error)
+        assert not [s for s in sink.samples if s.quality == Quality.GOOD]
+        assert connector.error is not None
+        return connector.error.message
+    finally:
+        await connector.stop()

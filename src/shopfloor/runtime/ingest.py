@@ -92,6 +92,8 @@ class IngestConfig:
     publish_timeout_s: float = 10.0
     #: Seconds between Modbus polls.
     modbus_poll_s: float = 1.0
+    #: Client certificate and server trust list of secured OPC UA sessions.
+    pki_dir: Path | None = None
     #: Seconds between the per-protocol log lines (0: no log lines).
     log_every_s: float = 10.0
     #: Serve ``shopfloor query`` for other processes (DuckDB stores only).
@@ -226,6 +228,7 @@ class IngestService:
             self.status,
             modbus_poll_s=cfg.modbus_poll_s,
             sparkplug_host_id=cfg.group,
+            pki_dir=cfg.pki_dir,
         )
         for connector in self.connectors:
             await connector.start()

@@ -22,15 +22,16 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from shopfloor.clock import Clock
 from shopfloor.connect.modbus import ModbusPoller, PollerConfig
 from shopfloor.connect.modbus.layout import ModbusServer, modbus_servers
-from shopfloor.connect.opcua.client_config import OpcUaClientConfig
 from shopfloor.connect.opcua.connector import OpcUaConnector
+from shopfloor.connect.opcua.servers import opcua_servers
 from shopfloor.connect.sink import SampleBatch, SampleSink
 from shopfloor.connect.sparkplug.host import HostConfig, SparkplugHost
 from shopfloor.connect.sparkplug.host_config import sparkplug_brokers
@@ -160,21 +161,19 @@ def connectors(
     *,
     modbus_poll_s: float = 1.0,
     sparkplug_host_id: str = "shopfloor",
+    pki_dir: Path | None = None,
 ) -> list[Service]:
     """One connector per protocol that has networked equipment and an endpoint."""
-    have = networked(plant)
     out: list[Service] = []
-    if Protocol.OPCUA in have:
-        for n, ((url, security, mode), paths) in enumerate(opcua_sessions(plant, endpoints)):
-            config = OpcUaClientConfig(url)
-            if security is not None:
-                config = replace(config, security=security, mode=mode or config.mode)
-            out.append(
-                OpcUaConnector(
-                    plant, config, meters["opcua"], equipment=paths, clock=clock, status=status,
-                    name="opcua-client" if n == 0 else f"opcua-client-{n + 1}",
-                )
-            )  # fmt: skip
+    opcua, no_opcua = opcua_servers(plant, endpoints.opcua)
+    for n, server in enumerate(opcua):
+        out.append(
+            OpcUaConnector(
+                plant, server.client_config(pki_dir), meters["opcua"], equipment=server.equipment,
+                clock=clock, status=status,
+                name="opcua-client" if n == 0 else f"opcua-client-{n + 1}",
+            )
+        )  # fmt: skip
     brokers, no_broker = sparkplug_brokers(plant, endpoints.sparkplug)
     for n, (url, paths) in enumerate(brokers):
         names = TagNames(plant)
@@ -186,18 +185,17 @@ def connectors(
                 name="sparkplug-host" if n == 0 else f"sparkplug-host-{n + 1}",
             )
         )  # fmt: skip
-    servers, no_modbus = modbus_servers(plant, endpoints.modbus)
-    for n, server in enumerate(servers):
+    modbus, no_modbus = modbus_servers(plant, endpoints.modbus)
+    for n, mb in enumerate(modbus):
         out.append(
             ModbusFeed(
-                server, meters["modbus"], clock, status, poll_interval_s=modbus_poll_s,
+                mb, meters["modbus"], clock, status, poll_interval_s=modbus_poll_s,
                 name="modbus-poller" if n == 0 else f"modbus-poller-{n + 1}",
             )
         )  # fmt: skip
-    own = {p for _k, paths in opcua_sessions(plant, endpoints) for p in paths}
-    for protocol in have:
+    for protocol in networked(plant):
         missing = {
-            Protocol.OPCUA: [p for p in have[protocol] if p not in own],
+            Protocol.OPCUA: no_opcua,
             Protocol.MODBUS: no_modbus,
             Protocol.SPARKPLUG: no_broker,
         }[Protocol(protocol)]
@@ -209,25 +207,3 @@ def connectors(
                 ", ".join(missing),
             )
     return out
-
-
-def opcua_sessions(
-    plant: Plant, endpoints: IngestEndpoints
-) -> list[tuple[tuple[str, str | None, str | None], list[str]]]:
-    """OPC UA equipment grouped by the server they are read from, one session each:
-    ``((url, security policy, mode), equipment paths)``. An equipment's own ``endpoint`` (url,
-    or host and port) wins; without one it is read from ``endpoints.opcua``."""
-    groups: dict[tuple[str, str | None, str | None], list[str]] = {}
-    for path, *_r, eq in plant.walk():
-        if eq.connectivity is Connectivity.NONE or eq.protocol is not Protocol.OPCUA:
-            continue
-        ep = eq.endpoint
-        url = ep.url
-        if url is None and ep.host is not None:
-            url = f"opc.tcp://{ep.host}:{ep.port or 4840}"
-        if url is None:
-            url = endpoints.opcua
-        if url is None:
-            continue
-        groups.setdefault((url, ep.security, ep.mode), []).append(path)
-    return list(groups.items())

@@ -24,13 +24,13 @@ from shopfloor.bus.broker import Broker
 from shopfloor.clock import WallClock
 from shopfloor.config import Settings, load_settings
 from shopfloor.connect.modbus.layout import modbus_servers
+from shopfloor.connect.opcua.servers import opcua_servers
 from shopfloor.connect.sparkplug.host_config import own_brokers, sparkplug_brokers
 from shopfloor.plant.loader import load_plant
 from shopfloor.plant.model import Plant
 from shopfloor.runtime.compose import Runtime
 from shopfloor.runtime.floor_orders import OrderPlan
 from shopfloor.runtime.ingest import IngestEndpoints
-from shopfloor.runtime.ingest_feeds import opcua_sessions
 from shopfloor.runtime.platform import Platform, bus_factory, compose_platform
 from shopfloor.service import Health, Service
 
@@ -38,7 +38,7 @@ from shopfloor.service import Health, Service
 def probe_targets(plant: Plant, endpoints: IngestEndpoints) -> list[Target]:
     """The interconnection test's targets: each OPC UA server with its equipment, and the
     Modbus and Sparkplug endpoints with theirs."""
-    out = [Target("opcua", key[0], tuple(paths)) for key, paths in opcua_sessions(plant, endpoints)]
+    out = [Target("opcua", o.url, o.equipment) for o in opcua_servers(plant, endpoints.opcua)[0]]
     for server in modbus_servers(plant, endpoints.modbus)[0]:
         where = f"{server.host}:{server.port}"
         out.append(Target("modbus", where, tuple(u.equipment for u in server.units)))
@@ -58,8 +58,8 @@ class _Announce:
         typer.echo(f"shopfloor serve: plant {b.plant.name!r}")
         typer.echo(f"  dashboard {b.api.url}/")
         typer.echo(f"  API       {b.api.url}/api/v1  (OpenAPI {b.api.url}/openapi.json)")
-        for (url, _sec, _mode), paths in opcua_sessions(b.plant, self.endpoints()):
-            typer.echo(f"  opcua     {url} ({len(paths)} equipment)")
+        for o in opcua_servers(b.plant, self.endpoints().opcua)[0]:
+            typer.echo(f"  opcua     {o.url} ({len(o.equipment)} equipment)")
         c = b.credential
         typer.echo(f"  admin     user {c.username!r} password {c.password!r} (new at every start)")
         e = self.endpoints()

@@ -116,6 +116,9 @@ class OpcUaClient:
         client.name = client.description = "shopfloor OPC UA connector"
         client.product_uri = "urn:shopfloor"
         client.session_timeout = SESSION_TIMEOUT_MS
+        if cfg.username:
+            client.set_user(cfg.username)
+            client.set_password(cfg.password or "")
         lost = self.lost = asyncio.Event()
         self.lost_reason = ""
 

@@ -8,7 +8,7 @@ milliseconds (as the specification counts them); the connector's own waits are s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -52,6 +52,9 @@ class OpcUaClientConfig:
     backoff_max_s: float = 30.0
     backoff_jitter: float = 0.2
     events: bool = True
+    #: User name token for the session (None: anonymous) and its password (never logged).
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
 
     @property
     def policy(self) -> SecurityPolicy:
@@ -86,6 +89,10 @@ class OpcUaClientConfig:
             errors.append("mode: Basic256Sha256 needs Sign or SignAndEncrypt, not None")
         if secure and self.pki_dir is None:
             errors.append("pki_dir: needed for the Basic256Sha256 policy (certificates live there)")
+        if self.password is not None and not self.username:
+            errors.append("password: given without a username")
+        if self.username is not None and not self.username.strip():
+            errors.append("username: empty (None is anonymous)")
         if self.application_uri is not None and ":" not in self.application_uri:
             errors.append(f"application_uri: {self.application_uri!r} is not a URI")
         for name in ("timeout_s", "watchdog_s", "publishing_interval_ms", "backoff_initial_s"):
