@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from shopfloor.assess.i18n import Texts
-from shopfloor.assess.networking import PROTOCOL_NAMES
+from shopfloor.connect.registry import registry, title
 from shopfloor.plant.model import Plant, Protocol
 
 WIDTH = 1000
@@ -127,8 +127,9 @@ def architecture_svg(
     xs_plat = _band(svg, 4 + BAND_H, tx("arch.platform"), platform)
     counts: Counter[Protocol] = Counter(e.protocol for *_r, e in plant.walk())
     conn = []
-    for proto in (Protocol.OPCUA, Protocol.MODBUS, Protocol.SPARKPLUG):
-        if not counts[proto]:
+    for name in registry():
+        proto = Protocol(name) if name in {p.value for p in Protocol} else None
+        if proto is None or not counts[proto]:
             continue
         lines = [tx("arch.devices", n=counts[proto])]
         status = "neutral"
@@ -136,7 +137,7 @@ def architecture_svg(
             ok, n = probe_passed[proto.value]
             lines.append(tx("arch.passed", ok=ok, n=n))
             status = "live" if ok == n else "available"
-        conn.append(Box(PROTOCOL_NAMES[proto], tuple(lines), status))
+        conn.append(Box(title(name), tuple(lines), status))
     if counts[Protocol.NONE]:
         conn.append(
             Box(tx("arch.not_networked"), (tx("arch.devices", n=counts[Protocol.NONE]),), "missing")
@@ -146,7 +147,7 @@ def architecture_svg(
     for path, line in plant.lines():
         eqs = [e for p, *_r, e in plant.walk() if p.startswith(path + "/")]
         per = Counter(
-            PROTOCOL_NAMES[e.protocol] if e.networked else tx("arch.not_networked") for e in eqs
+            title(e.protocol.value) if e.networked else tx("arch.not_networked") for e in eqs
         )
         floor.append(Box(line.name or line.id, tuple(f"{k}: {v}" for k, v in sorted(per.items()))))
     xs_floor = _band(svg, 4 + 3 * BAND_H, tx("arch.shop_floor"), floor)

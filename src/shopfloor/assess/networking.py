@@ -13,27 +13,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from shopfloor.assess.probe import ProbeReport
+from shopfloor.connect.registry import registry, title
 from shopfloor.plant.model import Equipment, Plant, Protocol, Tag
-
-PROTOCOL_NAMES = {
-    Protocol.OPCUA: "OPC UA",
-    Protocol.MODBUS: "Modbus TCP",
-    Protocol.SPARKPLUG: "MQTT / Sparkplug B",
-    Protocol.NONE: "-",
-}
 
 
 def _endpoint(plant: Plant, eq: Equipment, probed: str | None) -> str:
     if probed:
         return probed
-    ep = eq.endpoint
-    where = f"{ep.host}:{ep.port}" if ep.host and ep.port else ""
-    if eq.protocol is Protocol.MODBUS:
-        return f"{where or 'gateway'} unit {ep.unit_id}"
-    if eq.protocol is Protocol.SPARKPLUG:
-        group = ep.group or plant.site.id
-        return f"{where or 'broker'} spBv1.0/{group}/{ep.edge_node or '<edge>'}/{eq.id}"
-    return where or ("-" if eq.protocol is Protocol.NONE else "not configured")
+    if eq.protocol is Protocol.NONE:
+        return "-"
+    row = registry().get(eq.protocol.value)
+    return row.where(plant, eq) if row is not None else "not configured"
 
 
 def networking_list(
@@ -76,7 +66,7 @@ def networking_list(
                 "automated": eq.automated,
                 "connectivity": eq.connectivity.value,
                 "protocol": eq.protocol.value,
-                "protocol_name": PROTOCOL_NAMES[eq.protocol],
+                "protocol_name": title(eq.protocol.value),
                 "endpoint": _endpoint(plant, eq, d.endpoint if d is not None else None),
                 "points": len(eq.tags),
                 "online": status,
@@ -92,14 +82,8 @@ def networking_list(
 
 
 def _address(eq: Equipment, path: str, tag: Tag) -> str:
-    if eq.protocol is Protocol.MODBUS and tag.modbus is not None:
-        m = tag.modbus
-        return f"HR {m.address} {m.type.value} x{m.scale:g}"
-    if eq.protocol is Protocol.SPARKPLUG:
-        return f"metric {tag.sparkplug_metric or tag.name}"
-    if eq.protocol is Protocol.OPCUA:
-        return f"node {tag.opcua_node or 's=' + path + '/' + tag.name}"
-    return "-"
+    row = registry().get(eq.protocol.value)
+    return row.address(eq, path, tag) if row is not None else "-"
 
 
 def data_points(plant: Plant) -> list[dict[str, Any]]:

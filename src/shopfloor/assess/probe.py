@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shopfloor.clock import Clock, WallClock
+from shopfloor.connect.registry import Session, connector, registry
 from shopfloor.connect.sink import SampleBatch
+from shopfloor.errors import ConfigError
 from shopfloor.events import MachineEvent
 from shopfloor.plant.model import Plant, Protocol
 
@@ -102,9 +104,11 @@ class ProbeReport:
 
 @dataclass(frozen=True)
 class Target:
-    protocol: str  # "opcua", "modbus" or "sparkplug"
+    protocol: str  # a registered protocol: "opcua", "modbus", "sparkplug"...
     endpoint: str  # opc.tcp://host:port/path, host:port, mqtt://host:port
     equipment: tuple[str, ...]
+    #: The connector's session this target tests (None: built from ``endpoint`` alone).
+    session: Session | None = None
 
 
 class CountingSink:
@@ -121,31 +125,35 @@ class CountingSink:
         self.events += len(events)
 
 
+def session_targets(
+    plant: Plant, defaults: Mapping[str, str | None]
+) -> tuple[list[Target], list[str]]:
+    """One target per connector session (:mod:`shopfloor.connect.registry`), with
+    ``defaults[protocol]`` as the endpoint of equipment that names none; and the paths of
+    equipment with no endpoint at all."""
+    have = {e.protocol.value for *_r, e in plant.walk() if e.networked}
+    targets: list[Target] = []
+    missing: list[str] = []
+    for name, row in registry().items():
+        if name not in have:
+            continue
+        sessions, lost = row.sessions(plant, defaults.get(name))
+        targets += [Target(name, s.url, s.equipment, s) for s in sessions]
+        missing += lost
+    return targets, missing
+
+
 def configured_targets(
     plant: Plant, broker_url: str | None
 ) -> tuple[list[Target], list[DeviceProbe]]:
-    """Targets from the plant file's endpoints; equipment without one is reported as such."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    missing: list[DeviceProbe] = []
-    for path, *_r, e in plant.walk():
-        if e.protocol is Protocol.NONE:
-            continue
-        host, port = e.endpoint.host, e.endpoint.port
-        if e.protocol is Protocol.SPARKPLUG and host is None and broker_url:
-            groups.setdefault(("sparkplug", broker_url), []).append(path)
-            continue
-        if host is None or port is None:
-            missing.append(
-                DeviceProbe(path, e.protocol.value, "", "", errors=["no endpoint configured"])
-            )
-            continue
-        url = {
-            Protocol.OPCUA: f"opc.tcp://{host}:{port}",
-            Protocol.MODBUS: f"{host}:{port}",
-            Protocol.SPARKPLUG: f"mqtt://{host}:{port}",
-        }[e.protocol]
-        groups.setdefault((e.protocol.value, url), []).append(path)
-    return [Target(p, url, tuple(eqs)) for (p, url), eqs in groups.items()], missing
+    """Targets from the plant file's endpoints (Sparkplug B: the equipment's broker or
+    ``broker_url``); equipment without one is reported as such."""
+    defaults = {n: broker_url for n, row in registry().items() if row.uses_broker}
+    targets, missing = session_targets(plant, defaults)
+    protocol = {p: e.protocol.value for p, *_r, e in plant.walk()}
+    return targets, [
+        DeviceProbe(p, protocol[p], "", "", errors=["no endpoint configured"]) for p in missing
+    ]
 
 
 async def probe_targets(
@@ -160,18 +168,18 @@ async def probe_targets(
     devices' time (a virtual plant's; default the wall clock): values' timestamps are
     checked and latencies measured against it."""
     clock = clock or WallClock()
-    from shopfloor.assess.probe_modbus import probe_modbus
-    from shopfloor.assess.probe_opcua import probe_opcua
-    from shopfloor.assess.probe_sparkplug import probe_sparkplug
-
     jobs = []
     for t in targets:
-        if t.protocol == "opcua":
-            jobs.append(probe_opcua(plant, t, observe_s, timeout_s, pki_dir, clock))
-        elif t.protocol == "modbus":
-            jobs.append(probe_modbus(plant, t, observe_s, timeout_s, clock))
-        else:
-            jobs.append(probe_sparkplug(plant, t, observe_s, timeout_s, clock))
+        session = t.session
+        if session is None:  # a bare endpoint: the protocol's sessions with it as the default
+            found, _missing = session_targets(plant, {t.protocol: t.endpoint})
+            session = next(
+                (x.session for x in found if x.protocol == t.protocol and x.session), None
+            )
+        if session is None:
+            raise ConfigError(f"no {t.protocol} equipment is reached at {t.endpoint}")
+        row = connector(t.protocol)
+        jobs.append(row.probe(plant, session, observe_s, timeout_s, pki_dir, clock))
     rows: list[DeviceProbe] = []
     for result in await asyncio.gather(*jobs):
         rows.extend(result)
@@ -196,17 +204,14 @@ async def probe_configured(
 def server_targets(
     plant: Plant, *, opcua: str | None, modbus: str | None, mqtt: str | None
 ) -> list[Target]:
-    """One target per protocol a server serves (OPC UA endpoint URL, Modbus ``host:port``,
-    MQTT broker URL for Sparkplug B), holding every equipment of that protocol."""
-    urls = {"opcua": opcua, "modbus": modbus, "sparkplug": mqtt}
-    by_proto: dict[str, list[str]] = {}
-    for path, *_r, e in plant.walk():
-        by_proto.setdefault(e.protocol.value, []).append(path)
-    return [
-        Target(proto, url, tuple(by_proto[proto]))
-        for proto, url in urls.items()
-        if url is not None and by_proto.get(proto)
-    ]
+    """The targets of a server that serves every equipment of its protocols (the virtual
+    plant): OPC UA endpoint URL, Modbus ``host:port``, MQTT broker URL for Sparkplug B."""
+    defaults = {
+        "opcua": opcua,
+        "modbus": f"modbus+tcp://{modbus}" if modbus else None,
+        "sparkplug": mqtt,
+    }
+    return session_targets(plant, defaults)[0]
 
 
 def runtime_targets(plant: Plant, rt: VirtualPlantRuntime) -> list[Target]:

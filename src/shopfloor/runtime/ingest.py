@@ -49,6 +49,7 @@ from shopfloor.bus.topics import subscription_filter
 from shopfloor.bus.transport import Transport
 from shopfloor.clock import Clock, WallClock
 from shopfloor.connect.buffer import BufferedSink
+from shopfloor.connect.registry import registry
 from shopfloor.connect.rules import RuleSink
 from shopfloor.connect.sink import SampleBatch, SampleSink
 from shopfloor.connect.status import ConnectorStatus
@@ -68,8 +69,6 @@ __all__ = ["BusFactory", "IngestConfig", "IngestEndpoints", "IngestService"]
 
 #: Makes a bus client: ``(client_id, persistent_session) -> Transport`` (not yet connected).
 BusFactory = Callable[[str, bool], Transport]
-
-PROTOCOLS = ("opcua", "sparkplug", "modbus")
 
 
 @dataclass(frozen=True)
@@ -160,7 +159,7 @@ class IngestService:
         #: Tags of plain devices become machine events by their equipment's rules.
         self.rules = RuleSink(plant, self.sink)
         rules_or_sink: SampleSink = self.rules if self.rules else self.sink
-        self.meters = {p: Meter(p, rules_or_sink) for p in PROTOCOLS}
+        self.meters = {p: Meter(p, rules_or_sink) for p in registry()}
         self._log_task: asyncio.Task[None] | None = None
         self._started = False
 

@@ -23,28 +23,27 @@ from shopfloor.assess.probe import Target
 from shopfloor.bus.broker import Broker
 from shopfloor.clock import WallClock
 from shopfloor.config import Settings, load_settings
-from shopfloor.connect.modbus.layout import modbus_servers
-from shopfloor.connect.opcua.servers import opcua_servers
-from shopfloor.connect.sparkplug.host_config import own_brokers, sparkplug_brokers
+from shopfloor.connect.registry import registry
 from shopfloor.plant.loader import load_plant
 from shopfloor.plant.model import Plant
 from shopfloor.runtime.compose import Runtime
 from shopfloor.runtime.floor_orders import OrderPlan
 from shopfloor.runtime.ingest import IngestEndpoints
+from shopfloor.runtime.ingest_feeds import networked
 from shopfloor.runtime.platform import Platform, bus_factory, compose_platform
 from shopfloor.service import Health, Service
 
 
 def probe_targets(plant: Plant, endpoints: IngestEndpoints) -> list[Target]:
-    """The interconnection test's targets: each OPC UA server with its equipment, and the
-    Modbus and Sparkplug endpoints with theirs."""
-    out = [Target("opcua", o.url, o.equipment) for o in opcua_servers(plant, endpoints.opcua)[0]]
-    for server in modbus_servers(plant, endpoints.modbus)[0]:
-        where = f"{server.host}:{server.port}"
-        out.append(Target("modbus", where, tuple(u.equipment for u in server.units)))
-    for url, paths in sparkplug_brokers(plant, endpoints.sparkplug)[0]:
-        out.append(Target("sparkplug", url, tuple(paths)))
-    return out
+    """The interconnection test's targets: every session of every protocol, with its
+    equipment."""
+    have = networked(plant)
+    return [
+        Target(name, session.url, session.equipment, session)
+        for name, row in registry().items()
+        if name in have
+        for session in row.sessions(plant, endpoints.default(name))[0]
+    ]
 
 
 class _Announce:
@@ -58,15 +57,13 @@ class _Announce:
         typer.echo(f"shopfloor serve: plant {b.plant.name!r}")
         typer.echo(f"  dashboard {b.api.url}/")
         typer.echo(f"  API       {b.api.url}/api/v1  (OpenAPI {b.api.url}/openapi.json)")
-        for o in opcua_servers(b.plant, self.endpoints().opcua)[0]:
-            typer.echo(f"  opcua     {o.url} ({len(o.equipment)} equipment)")
+        e = self.endpoints()
+        have = networked(b.plant)
+        for name, row in registry().items():
+            for session in row.sessions(b.plant, e.default(name))[0] if name in have else []:
+                typer.echo(f"  {name:9s} {session.url} ({len(session.equipment)} equipment)")
         c = b.credential
         typer.echo(f"  admin     user {c.username!r} password {c.password!r} (new at every start)")
-        e = self.endpoints()
-        for server in modbus_servers(b.plant, e.modbus)[0]:
-            typer.echo(f"  modbus    {server.url} ({len(server.units)} equipment)")
-        for url, paths in sparkplug_brokers(b.plant, e.sparkplug)[0]:
-            typer.echo(f"  sparkplug {url} ({len(paths)} equipment)")
         typer.echo("press Ctrl-C to stop")
 
     async def stop(self) -> None:
@@ -83,7 +80,14 @@ def compose_serve(
     plant = load_plant(s.plant)
     services: list[Service] = []
     broker: Broker | None = None
-    needs_bus = not own_brokers(plant)  # some Sparkplug equipment names no broker of its own
+    # the embedded broker, when equipment of a protocol carried on the platform's broker names
+    # no broker of its own
+    have = networked(plant)
+    needs_bus = any(
+        row.uses_broker and row.sessions(plant, None)[1]
+        for name, row in registry().items()
+        if name in have
+    )
     if needs_bus and s.broker_url is None:
         broker = Broker(s.host, s.mqtt_port)
         services.append(broker)
