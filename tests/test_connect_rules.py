@@ -176,13 +176,22 @@ def test_docs_example_plant_loads() -> None:
     assert filler.tag("prod_defective_count").opcua_path == "Admin/ProdDefectiveCount"
 
 
-def test_counts_without_a_standard_time_or_routing_are_refused() -> None:
+async def test_counts_without_a_standard_time_leave_effectiveness_undefined() -> None:
+    """A machine read before anyone gave its standard time: states and counts as usual, and
+    effectiveness (so OEE) undefined rather than 0."""
     text = PLANT.replace(", standard_time_s: 1}", "}")
     if "routings:" in text:  # the press must run no routing operation for this check
         assert "press-01" not in text.split("routings:", 1)[1]
-    with pytest.raises(ValidationFailed) as err:
-        _plant(text)
-    assert (
-        "areas[0].lines[0].cells[0].equipment[1].rules.counts.standard_time_s",
-        "required: no routing operation runs on this equipment to take the standard time from",
-    ) in err.value.errors
+    plant = _plant(text)
+    p = "works/pack/line-1/c/press-01"
+    rows = [(0, f"{p}/running", True), (0, f"{p}/strokes", 10), (5 * S, f"{p}/strokes", 13)]
+    events = await _run(plant, rows)
+    parts = [e for e in events if e.kind is EventKind.PART_COMPLETE]
+    assert len(parts) == 6 and all("standard_time_s" not in e.payload for e in parts)
+    book = KpiBook(plant)
+    assert book.feed_many(events) == 0
+    entry = book.report(until_ns=10 * S).to_json()["equipment"][p]
+    assert (entry["basket"]["pq"], entry["basket"]["unrated"]) == (6, 6)
+    assert entry["kpi"]["availability"] == pytest.approx(1.0)
+    assert entry["kpi"]["effectiveness"] is None and entry["kpi"]["oee"] is None
+    assert entry["kpi"]["quality_ratio"] == pytest.approx(1.0)

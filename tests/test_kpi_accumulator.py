@@ -211,8 +211,8 @@ def test_bad_events_name_what_is_wrong() -> None:
         acc.feed(state(5, "Idle"))
     with pytest.raises(DecodeError, match="unknown PackML state 'Running'"):
         acc.feed(state(11, "Running"))
-    with pytest.raises(DecodeError, match="'standard_time_s' is missing"):
-        acc.feed(ev(K.PART_COMPLETE, 12, good=True))
+    with pytest.raises(DecodeError, match="'standard_time_s' must be >= 0"):
+        acc.feed(ev(K.PART_COMPLETE, 12, good=True, standard_time_s=-1))
     with pytest.raises(DecodeError, match="'good' must be true or false"):
         acc.feed(ev(K.PART_COMPLETE, 12, good="yes", standard_time_s=1))
     with pytest.raises(DecodeError, match="'kwh' must be >= 0"):

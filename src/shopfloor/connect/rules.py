@@ -239,12 +239,13 @@ class EquipmentRules:
         assert c is not None
         op, std = standard_time(self.plant, self.path, self.product)
         std = c.standard_time_s if c.standard_time_s is not None else std
-        base = {
+        base: dict[str, object] = {
             "product": self.product,
             "operation": c.operation or op,
-            "standard_time_s": std if std is not None else 0.0,
             "counted": True,
         }
+        if std is not None:  # unknown: the part counts, effectiveness is undefined
+            base["standard_time_s"] = std
         for good, n in ((True, n_good), (False, n_bad)):
             for _ in range(n):
                 out.append(self._event(EventKind.PART_COMPLETE, ts, good=good, **base))

@@ -112,9 +112,8 @@ class Accumulator:
 
     def _part_complete(self, ev: MachineEvent) -> None:
         good = payload.flag(ev, "good")
-        standard_s = payload.number(ev, "standard_time_s")
+        standard_s = payload.number(ev, "standard_time_s", required=False)
         rework = payload.flag(ev, "rework", required=False)
-        assert standard_s is not None
         self._advance(ev.ts_ns)
         if payload.flag(ev, "reclassified", required=False):
             if self.window.contains(ev.ts_ns) and not good:
@@ -127,9 +126,15 @@ class Accumulator:
             b.gq += 1 if good else 0
             b.sq += 0 if good else 1
             b.rq += 1 if rework else 0
-            b.pru_s += standard_s
-            if ev.order_id is not None:
-                self.orders.setdefault(ev.order_id, Basket()).pru_s += standard_s
+            order = self.orders.setdefault(ev.order_id, Basket()) if ev.order_id else None
+            if standard_s is None:  # no standard time known: effectiveness stays undefined
+                b.unrated += 1
+                if order is not None:
+                    order.unrated += 1
+            else:
+                b.pru_s += standard_s
+                if order is not None:
+                    order.pru_s += standard_s
         self._failed = None if good else (ev.serial, payload.text(ev, "operation"))
         self.order = None
 

@@ -40,6 +40,9 @@ class Basket:
     rq: int = 0
     #: PRU x PQ: planned run time of the units produced (sum of their standard times), s.
     pru_s: float = 0.0
+    #: Units produced with no standard time known (a machine read before its standard time is
+    #: given): counted in PQ, and they leave effectiveness undefined rather than understated.
+    unrated: int = 0
     ip: int = 0
     gp: int = 0
     failures: int = 0
@@ -103,6 +106,7 @@ class Basket:
         self.sq += other.sq
         self.rq += other.rq
         self.pru_s += other.pru_s
+        self.unrated += other.unrated
         self.ip += other.ip
         self.gp += other.gp
         self.failures += other.failures
@@ -127,6 +131,7 @@ class Basket:
             "sq": self.sq,
             "rq": self.rq,
             "pru_x_pq_s": self.pru_s,
+            "unrated": self.unrated,
             "ip": self.ip,
             "gp": self.gp,
             "failures": self.failures,

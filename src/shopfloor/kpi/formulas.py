@@ -26,7 +26,8 @@ def availability(b: Basket) -> float | None:
 
 
 def effectiveness(b: Basket) -> float | None:
-    return ratio(b.pru_s, b.apt)
+    """PRU x PQ / APT; undefined while some unit produced has no standard time."""
+    return None if b.unrated else ratio(b.pru_s, b.apt)
 
 
 def quality_ratio(b: Basket) -> float | None:

@@ -96,6 +96,7 @@ def _time_and_work(into: Basket, b: Basket) -> None:
     for e, ns in b.element_ns.items():
         into.element_ns[e] += ns
     into.pru_s += b.pru_s
+    into.unrated += b.unrated
     into.failures += b.failures
     into.repairs += b.repairs
     into.ttr_s += b.ttr_s

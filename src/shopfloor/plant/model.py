@@ -614,7 +614,6 @@ def plant_reference_errors(plant: Plant) -> list[tuple[str, str]]:
                             f"equipment {ref!r} ({plant.equipment(ref).cls}) cannot run operations",
                         )
                     )
-    runs = {ref for r in plant.routings for op in r.operations for ref in op.eligible}
     for i, a in enumerate(plant.areas):
         for j, ln in enumerate(a.lines):
             for k, cell in enumerate(ln.cells):
@@ -623,20 +622,6 @@ def plant_reference_errors(plant: Plant) -> list[tuple[str, str]]:
                     rules = e.rules
                     if rules is None:
                         continue
-                    counts = rules.counts
-                    if (
-                        counts is not None
-                        and counts.standard_time_s is None
-                        and e.id not in runs
-                        and plant.path_of.get(e.id) not in runs
-                    ):
-                        errs.append(
-                            (
-                                f"{where}.rules.counts.standard_time_s",
-                                "required: no routing operation runs on this equipment to take "
-                                "the standard time from",
-                            )
-                        )
                     if rules.product is not None:
                         for code, product in rules.product.map.items():
                             if product not in plant.product_by_id:

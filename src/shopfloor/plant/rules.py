@@ -18,7 +18,8 @@ kinds, so MES and the KPIs read a real machine exactly as they read the virtual 
     out, rejects included), ``good`` and ``reject``, or one of ``total`` / ``good`` alone, or an
     ``inspection`` tag whose every new value is one part (good when it is in ``good_values``).
     ``infeed`` is recorded for yield, not counted as output. ``standard_time_s`` is the planned
-    run time per unit (default: the routing's operation this equipment runs).
+    run time per unit (default: the routing's operation this equipment runs; without either,
+    parts count and effectiveness stays undefined).
 ``product``
     from an active-program or recipe tag, mapped to the plant's product ids by ``map`` (a value
     that already is a product id needs no row).
