@@ -89,6 +89,12 @@ def test_a_third_party_protocol_is_one_entry_point(
         def address(self, eq: Any, path: str, tag: Any) -> str:
             return "DB1.DBX0.0"
 
+        def claims(self, source: str) -> bool:
+            return source.startswith("s7://")
+
+        async def discover(self, source: str, seconds: float) -> Any:
+            return [], []
+
     import tests.test_connector_registry as here
 
     here.S7 = S7Row()  # type: ignore[attr-defined]

@@ -13,7 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shopfloor.cli import main
 from shopfloor.config import load_settings
+from shopfloor.plant.loader import load_plant
 from shopfloor.runtime.serve import compose_serve
 from tests.conftest import REPO, fixture_line, free_port
 
@@ -50,8 +52,17 @@ routings: []
 """
 
 
+WRITTEN = ("works/pack/line-1/c/filler-01", "works/pack/line-1/c/lathe-01")
+DISCOVERED = ("site/area-1/line-1/cell-1/filler", "site/area-1/line-1/cell-1/lathe")
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-async def test_serve_gives_the_scripted_states_counts_and_oee(tmp_path: Path) -> None:
+@pytest.mark.parametrize("source", ["written", "discovered"])
+async def test_serve_gives_the_scripted_states_counts_and_oee(tmp_path: Path, source: str) -> None:
+    """The plant file written by hand (with standard times), or the one ``shopfloor plant
+    discover`` drafts from the server, used unchanged (no standard time: effectiveness
+    undefined)."""
+    filler_path, lathe_path = WRITTEN if source == "written" else DISCOVERED
     if not (INTEROP / "node_modules" / "node-opcua-server").is_dir():
         pytest.fail("tests/interop/node_modules is missing: run `make node` (make test does)")
     port = free_port()
@@ -63,16 +74,20 @@ async def test_serve_gives_the_scripted_states_counts_and_oee(tmp_path: Path) ->
     try:
         await asyncio.to_thread(fixture_line, proc, "ready")
         plant = tmp_path / "plant.yaml"
-        plant.write_text(PLANT.replace("URL", f"opc.tcp://127.0.0.1:{port}/"))
+        if source == "written":
+            plant.write_text(PLANT.replace("URL", f"opc.tcp://127.0.0.1:{port}/"))
+        else:
+            url = f"opc.tcp://127.0.0.1:{port}/"
+            args = ["plant", "discover", url, "--out", str(plant)]
+            assert await asyncio.to_thread(main, args) == 0
+            assert [e.preset for *_r, e in load_plant(plant).walk()] == ["packml", "machine_tools"]
         settings = load_settings(plant=str(plant), data_dir=tmp_path / "data", api_port=0)
         runtime, built = compose_serve(settings)
         await runtime.start()
         try:
             events = built.ctx.need_events()
             deadline = time.monotonic() + DEADLINE_S
-            while {e.equipment.rsplit("/", 1)[1] for e in events.until(None)} != {
-                "filler-01", "lathe-01",
-            }:  # fmt: skip
+            while {e.equipment for e in events.until(None)} != {filler_path, lathe_path}:
                 assert time.monotonic() < deadline, "no first state from both machines"
                 await asyncio.sleep(0.1)
             proc.stdin.write(f"go {T0_MS} 40\n")
@@ -88,8 +103,8 @@ async def test_serve_gives_the_scripted_states_counts_and_oee(tmp_path: Path) ->
                 while True:
                     r = await client.get("/api/v1/kpi", params=params)
                     items = r.json()["items"]
-                    f = items["works/pack/line-1/c/filler-01"]
-                    lathe = items["works/pack/line-1/c/lathe-01"]
+                    f = items[filler_path]
+                    lathe = items[lathe_path]
                     if f["basket"]["pq"] == 100 and lathe["basket"]["pq"] == 100:
                         break
                     assert time.monotonic() < deadline, (f["basket"], lathe["basket"])
@@ -105,7 +120,10 @@ async def test_serve_gives_the_scripted_states_counts_and_oee(tmp_path: Path) ->
         te = entry["basket"]["time_elements_s"]
         assert (te["APT"], te["ADET"]) == (240.0, 60.0)
         assert entry["kpi"]["availability"] == pytest.approx(0.8)
-        assert entry["kpi"]["effectiveness"] == pytest.approx(100 * 2.0 / 240)
+        if source == "written":
+            assert entry["kpi"]["effectiveness"] == pytest.approx(100 * 2.0 / 240)
+        else:  # no standard time in a discovered file
+            assert entry["kpi"]["effectiveness"] is None and entry["basket"]["unrated"] == 100
     assert (f["basket"]["gq"], f["basket"]["sq"]) == (96, 4)
     assert f["kpi"]["quality_ratio"] == pytest.approx(0.96)
     assert (lathe["basket"]["gq"], lathe["basket"]["sq"]) == (100, 0)

@@ -15,7 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shopfloor.bus.broker import Broker
+from shopfloor.cli import main
 from shopfloor.config import load_settings
+from shopfloor.plant.loader import load_plant
 from shopfloor.runtime.serve import compose_serve
 from tests.conftest import REPO, fixture_line, free_port
 
@@ -137,3 +140,40 @@ async def test_serve_reads_a_tahu_edge_node(tmp_path: Path) -> None:
     assert (max(script["produced"]), max(script["scrap"])) == (600, 24)
     assert script["state"] == [6, 11, 6] and len(script["produced"]) == 100
     assert max(script["kwh"]) == pytest.approx(1500 + 100 * 0.1)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+async def test_discover_drafts_the_tahu_device(tmp_path: Path) -> None:
+    """``shopfloor plant discover mqtt://...`` joins after the edge node was born: the edge's
+    data makes it ask for a rebirth, and the births give the device's ids and metrics."""
+    broker = Broker("127.0.0.1", free_port())
+    await broker.start()
+    proc: subprocess.Popen[str] | None = None
+    try:
+        proc = subprocess.Popen(
+            ["node", "tahu_edge.mjs", broker.url], cwd=INTEROP, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert proc.stdin is not None
+        await asyncio.to_thread(fixture_line, proc, "ready")  # born before discovery listens
+        out = tmp_path / "draft.yaml"
+        args = ["plant", "discover", broker.url, "--seconds", "8", "--out", str(out)]
+        found = asyncio.create_task(asyncio.to_thread(main, args))
+        proc.stdin.write(f"go {(int(time.time()) - 3600) * 1000} 40\n")  # data, no birth
+        proc.stdin.flush()
+        assert await found == 0
+    finally:
+        if proc is not None:
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.close()
+            proc.wait(timeout=30)
+            proc.stdout.close()
+        await broker.stop()
+    [(_path, *_r, eq)] = load_plant(out).walk()
+    ep = eq.endpoint
+    assert (ep.url, ep.group, ep.edge_node, ep.device) == (broker.url, "Plant1", "Line3", "Oven-3")
+    metrics = {t.sparkplug_metric: t.data_type.value for t in eq.tags}
+    assert metrics == {
+        "Status/State": "int", "Counts/Produced": "int", "Counts/Scrap": "int",
+        "Zone1/Temperature": "double", "Energy/kWh": "double", "Recipe": "string",
+    }  # fmt: skip

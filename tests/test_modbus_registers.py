@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 import struct
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 import yaml
 from pymodbus.client import ModbusTcpClient
 
+from shopfloor.cli import main
 from shopfloor.connect.modbus.config import GatewayConfig, PollerConfig
+from shopfloor.connect.modbus.discover import discover_modbus_csv
 from shopfloor.connect.modbus.layout import (
     MAX_TAGS_PER_UNIT,
     CommandOutcome,
@@ -363,3 +366,36 @@ def test_the_modbus_device_example_of_the_docs_loads() -> None:
     assert [(p.table, p.address) for p in unit.points] == [
         ("discrete", 3), ("holding", 10), ("input", 0), ("input", 1),
     ]  # fmt: skip
+
+
+def test_a_register_map_csv_drafts_devices(tmp_path: Path) -> None:
+    csv_file = tmp_path / "press.csv"
+    csv_file.write_text(
+        "equipment,url,name,address,unit_id,table,type,scale,unit,data_type,description\n"
+        "Press 2,modbus+tcp://10.0.3.18:502,state,0,1,input,uint16,,,int,State code\n"
+        "Press 2,,strokes,10,,holding,uint16,,,int,\n"
+        "Press 2,,door_closed,3,,discrete,,,,,\n"
+        "Press 2,,temp,20,,input,int16,0.1,Cel,,Die temperature\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "draft.yaml"
+    assert main(["plant", "discover", str(csv_file), "--out", str(out)]) == 0
+    plant = load_plant(out)
+    [server], _missing = modbus_servers(plant, None)
+    assert server.url == "modbus+tcp://10.0.3.18:502"
+    [unit] = server.units
+    assert unit.equipment.endswith("/press-2") and not unit.gateway
+    got = {p.tag.rsplit("/", 1)[1]: (p.table, p.address, p.data_type.value) for p in unit.points}
+    assert got == {
+        "state": ("input", 0, "int"), "strokes": ("holding", 10, "int"),
+        "door_closed": ("discrete", 3, "bool"), "temp": ("input", 20, "double"),
+    }  # fmt: skip
+    assert plant.equipment("press-2").tag("temp").modbus.scale == 0.1  # type: ignore[union-attr]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("equipment,url,name,address\nP,modbus+tcp://h:502,x,forty\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="line 2, column address: 'forty' is not a number"):
+        discover_modbus_csv(bad)
+    bad.write_text("equipment,name,address\nP,x,1\n", encoding="utf-8")
+    with pytest.raises(BadInput, match=r"the header lacks column\(s\) url or host"):
+        discover_modbus_csv(bad)
+    assert main(["plant", "discover", "registers.txt"]) == 2  # nothing discovers that

@@ -16,7 +16,9 @@ A row answers, for a plant:
   samples and events to a :class:`~shopfloor.connect.sink.SampleSink` and reporting per-device
   status to :class:`~shopfloor.connect.status.ConnectorStatus`; it may also write commands
   (``command(equipment, command)``);
-* :meth:`Connector.probe` - the interconnection test of one session (``None``: not supported);
+* :meth:`Connector.probe` - the interconnection test of one session;
+* :meth:`Connector.claims` / :meth:`Connector.discover` - draft equipment from a server, a
+  broker or a register map (``shopfloor plant discover``);
 * :meth:`Connector.address` / :meth:`Connector.where` - how a tag and an equipment are named in
   the networking list.
 
@@ -130,6 +132,15 @@ class Connector(Protocol):
 
     def address(self, eq: Equipment, path: str, tag: Tag) -> str:
         """The source address of ``tag``, for the data point list."""
+        ...
+
+    def claims(self, source: str) -> bool:
+        """True when ``source`` (a URL or a file) is this protocol's to discover."""
+        ...
+
+    async def discover(self, source: str, seconds: float) -> tuple[list[dict[str, Any]], list[str]]:
+        """Equipment documents (as the plant file writes them, each with its own endpoint) for
+        what ``source`` holds, and notes for the user; ``seconds`` bounds listening."""
         ...
 
 

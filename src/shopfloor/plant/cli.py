@@ -90,3 +90,54 @@ def validate(file: Path = typer.Argument(..., help="Plant YAML file to check."))
     """Exit 0 if the plant file is valid, else exit 2 listing every error by its path."""
     p = load_plant(file)
     typer.echo(f"{file}: valid ({len(p.walk())} equipment, {len(p.tag_ids())} tags)")
+
+
+@app.command("discover")
+def discover(
+    sources: list[str] = typer.Argument(
+        ...,
+        help="What to discover: opc.tcp://host:port (browse an OPC UA server), mqtt://broker:port "
+        "(listen to Sparkplug B births), FILE.csv (a Modbus register map).",
+    ),
+    seconds: float = typer.Option(
+        10.0, "--seconds", min=0.1, help="How long to listen to a broker for births."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Write the draft here (default stdout)."),
+    site: str = typer.Option("site", "--site", help="Site name of the draft."),
+) -> None:
+    """Write a draft plant file for the devices found, each with its own endpoint; machines laid
+    out as PackML or OPC UA for Machine Tools get their preset. Review names and classes, then
+    `shopfloor serve --plant FILE`."""
+    import asyncio
+
+    import yaml
+
+    from shopfloor.connect.registry import registry
+    from shopfloor.errors import BadInput
+    from shopfloor.plant.draft import draft_plant
+    from shopfloor.plant.loader import parse_plant
+
+    rows = registry()
+    plan = []
+    for src in sources:
+        row = next((r for r in rows.values() if r.claims(src)), None)
+        if row is None:
+            known = "opc.tcp://..., mqtt://..., FILE.csv"
+            raise BadInput(f"{src!r}: no connector discovers this (known: {known})")
+        plan.append((src, row))
+
+    async def run() -> tuple[list[dict[str, Any]], list[str]]:
+        found = await asyncio.gather(*(row.discover(src, seconds) for src, row in plan))
+        return [d for docs, _n in found for d in docs], [n for _d, notes in found for n in notes]
+
+    equipment, notes = asyncio.run(run())
+    doc = draft_plant(equipment, site=site)
+    parse_plant(doc)  # the draft must load as it is; a failure here is ours, said in full
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    for note in notes:
+        typer.echo(note, err=True)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"{out}: draft with {len(equipment)} equipment", err=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shopfloor.clock import Clock
 from shopfloor.connect.modbus.feed import ModbusFeed
@@ -63,6 +63,14 @@ class ModbusConnector:
         if m.bit:
             return f"{_TABLE[m.table]} {m.address}"
         return f"{_TABLE[m.table]} {m.address} {m.type.value} x{m.scale:g}"
+
+    def claims(self, source: str) -> bool:
+        return source.lower().endswith(".csv")
+
+    async def discover(self, source: str, seconds: float) -> tuple[list[dict[str, Any]], list[str]]:
+        from shopfloor.connect.modbus.discover import discover_modbus_csv
+
+        return discover_modbus_csv(source)
 
 
 CONNECTOR = ModbusConnector()

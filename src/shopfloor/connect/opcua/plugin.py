@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shopfloor.clock import Clock
 from shopfloor.connect.opcua.connector import OpcUaConnector
@@ -53,6 +53,14 @@ class OpcUaRow:
         if tag.opcua_path:
             return f"path {eq.endpoint.node}/{tag.opcua_path}"
         return f"node {tag.opcua_node or 's=' + path + '/' + tag.name}"
+
+    def claims(self, source: str) -> bool:
+        return source.startswith("opc.tcp://")
+
+    async def discover(self, source: str, seconds: float) -> tuple[list[dict[str, Any]], list[str]]:
+        from shopfloor.connect.opcua.discover import discover_opcua
+
+        return await discover_opcua(source)
 
 
 CONNECTOR = OpcUaRow()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shopfloor.clock import Clock
 from shopfloor.connect.registry import BuildContext, Session
@@ -58,6 +58,14 @@ class SparkplugRow:
 
     def address(self, eq: Equipment, path: str, tag: Tag) -> str:
         return f"metric {tag.sparkplug_metric or tag.name}"
+
+    def claims(self, source: str) -> bool:
+        return source.startswith("mqtt://")
+
+    async def discover(self, source: str, seconds: float) -> tuple[list[dict[str, Any]], list[str]]:
+        from shopfloor.connect.sparkplug.discover import discover_sparkplug
+
+        return await discover_sparkplug(source, seconds)
 
 
 CONNECTOR = SparkplugRow()
