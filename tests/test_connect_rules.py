@@ -195,3 +195,57 @@ async def test_counts_without_a_standard_time_leave_effectiveness_undefined() ->
     assert entry["kpi"]["availability"] == pytest.approx(1.0)
     assert entry["kpi"]["effectiveness"] is None and entry["kpi"]["oee"] is None
     assert entry["kpi"]["quality_ratio"] == pytest.approx(1.0)
+
+
+JOBS = """
+schema: shopfloor.plant/v1
+enterprise: {id: acme}
+site: {id: works}
+areas:
+  - id: pack
+    lines:
+      - id: line-1
+        cells:
+          - id: c
+            equipment:
+              - id: cell-01
+                name: Cell
+                class: assembly_station
+                endpoint: {url: "opc.tcp://127.0.0.1:4840"}
+                tags:
+                  - {name: running, data_type: bool, opcua_node: "nsu=urn:x;s=running"}
+                  - {name: strokes, data_type: int, opcua_node: "nsu=urn:x;s=strokes"}
+                  - {name: order, data_type: string, opcua_node: "nsu=urn:x;s=order"}
+                  - {name: program, data_type: string, opcua_node: "nsu=urn:x;s=program"}
+                rules:
+                  state: {signals: [{tag: running, state: Execute}], default: Idle}
+                  counts: {total: {tag: strokes}, standard_time_s: 1}
+                  order: {tag: order}
+                  product: {tag: program, map: {P-7: jar}}
+products:
+  - {id: jar, name: Jar, routing: r, unit_value: 1}
+  - {id: lid, name: Lid, routing: r, unit_value: 1}
+routings:
+  - id: r
+    operations: [{seq: 10, id: op, name: Op, eligible: [cell-01], standard_time_s: 2}]
+"""
+
+
+async def test_order_and_product_from_tags_a_part_counted_at_the_change_is_the_old_jobs() -> None:
+    plant = _plant(JOBS)
+    p = "works/pack/line-1/c/cell-01"
+    rows = [
+        (0, f"{p}/running", True), (0, f"{p}/order", "JO-1"), (0, f"{p}/program", "P-7"),
+        (0, f"{p}/strokes", 10),
+        (5 * S, f"{p}/strokes", 12),  # 2 parts of JO-1
+        (9 * S, f"{p}/order", "JO-2"), (9 * S, f"{p}/program", "lid"),
+        (9 * S, f"{p}/strokes", 13),  # the last of JO-1, counted with the change
+        (12 * S, f"{p}/strokes", 14),  # JO-2's first
+        (14 * S, f"{p}/order", ""),  # no job
+        (15 * S, f"{p}/strokes", 15),
+    ]  # fmt: skip
+    events = await _run(plant, rows)
+    parts = [
+        (e.order_id, e.payload["product"]) for e in events if e.kind is EventKind.PART_COMPLETE
+    ]
+    assert parts == [("JO-1", "jar")] * 3 + [("JO-2", "lid"), (None, "lid")]

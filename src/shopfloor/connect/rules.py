@@ -100,6 +100,11 @@ class EquipmentRules:
         self.state_since: int | None = None
         self._stop_reason: str | None = None  # why the current stop began
         self.product: str | None = None
+        self.order: str | None = None
+        #: (product, order) before the last change of either, and when it changed: a part
+        #: counted at that same instant was made under the previous ones.
+        self._before: tuple[str | None, str | None] = (None, None)
+        self._changed_at: int | None = None
         self.stats: Counter[str] = Counter()
         c = self.rules.counts
         self.counters: dict[str, _Counter] = {}
@@ -132,7 +137,9 @@ class EquipmentRules:
             product = r.product.map.get(key, key if key in self.plant.product_by_id else None)
             if product is None:
                 self.stats["unknown_program"] += 1
-            self.product = product
+            self._job(ts, product, self.order)
+        if r.order is not None and name == r.order.tag:
+            self._job(ts, self.product, str(value).strip() or None if value is not None else None)
         if r.state is not None:
             st = r.state
             if name == st.tag or any(s.tag == name for s in st.signals):
@@ -157,6 +164,18 @@ class EquipmentRules:
                     self._alarms(word.tag, word.bits, ts, value, out)
         if r.energy is not None and name == r.energy.tag:
             self._energy(ts, value, out)
+
+    def _job(self, ts: int, product: str | None, order: str | None) -> None:
+        if (product, order) == (self.product, self.order):
+            return
+        if self._changed_at != ts:  # several tags of one change arrive at the same instant
+            self._before = (self.product, self.order)
+            self._changed_at = ts
+        self.product, self.order = product, order
+
+    def _made_under(self, ts: int) -> tuple[str | None, str | None]:
+        """Product and order of a part counted at ``ts``."""
+        return self._before if ts == self._changed_at else (self.product, self.order)
 
     # ---- state -------------------------------------------------------------------------------
 
@@ -237,22 +256,25 @@ class EquipmentRules:
             return
         c = self.rules.counts
         assert c is not None
-        op, std = standard_time(self.plant, self.path, self.product)
+        product, order = self._made_under(ts)
+        op, std = standard_time(self.plant, self.path, product)
         std = c.standard_time_s if c.standard_time_s is not None else std
         base: dict[str, object] = {
-            "product": self.product,
+            "product": product,
             "operation": c.operation or op,
             "counted": True,
         }
         if std is not None:  # unknown: the part counts, effectiveness is undefined
             base["standard_time_s"] = std
+
+        def part(**extra: Any) -> MachineEvent:
+            payload = {**base, **extra}
+            return MachineEvent(EventKind.PART_COMPLETE, self.path, ts, order_id=order,
+                                payload=payload)  # fmt: skip
+
         for good, n in ((True, n_good), (False, n_bad)):
-            for _ in range(n):
-                out.append(self._event(EventKind.PART_COMPLETE, ts, good=good, **base))
-        for _ in range(moved):
-            out.append(
-                self._event(EventKind.PART_COMPLETE, ts, good=False, reclassified=True, **base)
-            )
+            out.extend(part(good=good) for _ in range(n))
+        out.extend(part(good=False, reclassified=True) for _ in range(moved))
         self.emitted_good += n_good - moved
         self.emitted_bad += n_bad + moved
 

@@ -144,6 +144,12 @@ class ProductRule(_Rule):
     _map = field_validator("map", mode="before")(lambda cls, v: _keys(v))
 
 
+class OrderRule(_Rule):
+    """The job order the machine runs, from a tag holding the order id (empty: none)."""
+
+    tag: str
+
+
 class AlarmBit(_Rule):
     code: str = Field(min_length=1)
     text: str = ""
@@ -179,6 +185,7 @@ class EventRules(_Rule):
     state: StateRule | None = None
     counts: CountRule | None = None
     product: ProductRule | None = None
+    order: OrderRule | None = None
     alarms: AlarmRule | None = None
     energy: EnergyRule | None = None
 
@@ -202,6 +209,8 @@ class EventRules(_Rule):
                 out.append(("counts.inspection.tag", self.counts.inspection.tag, "any"))
         if self.product is not None:
             out.append(("product.tag", self.product.tag, "any"))
+        if self.order is not None:
+            out.append(("order.tag", self.order.tag, "any"))
         if self.alarms is not None:
             for i, w in enumerate(self.alarms.words):
                 out.append((f"alarms.words[{i}].tag", w.tag, "number"))
