@@ -25,6 +25,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def iso_ms(ms: int) -> str:
+    """An epoch-millisecond instant as the API's ISO 8601 UTC text."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
 def fixture_line(proc: subprocess.Popen[str], word: str) -> str:
     """A device fixture's next stdout line starting with ``word`` (its libraries log there too)."""
     assert proc.stdout is not None

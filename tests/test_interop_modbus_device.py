@@ -13,7 +13,7 @@ import asyncio
 import shutil
 import subprocess
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -21,7 +21,7 @@ import pytest
 
 from shopfloor.config import load_settings
 from shopfloor.runtime.serve import compose_serve
-from tests.conftest import REPO, fixture_line, free_port
+from tests.conftest import REPO, fixture_line, free_port, iso_ms
 
 INTEROP = REPO / "tests" / "interop"
 DEADLINE_S = 120.0
@@ -66,10 +66,6 @@ routings: []
 """
 
 
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
-
-
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 async def test_serve_reads_a_plain_modbus_device(tmp_path: Path) -> None:
     if not (INTEROP / "node_modules" / "modbus-serial").is_dir():
@@ -100,7 +96,7 @@ async def test_serve_reads_a_plain_modbus_device(tmp_path: Path) -> None:
             t0 = int((await asyncio.to_thread(fixture_line, proc, "started")).split()[1])
             done = await asyncio.to_thread(fixture_line, proc, "done")
             held, resumed = (int(v) for v in done.split()[1:])
-            window = {"start": _iso(t0), "end": _iso(resumed)}
+            window = {"start": iso_ms(t0), "end": iso_ms(resumed)}
             async with httpx.AsyncClient(base_url=built.api.url, timeout=30) as client:
                 c = built.credential
                 r = await client.post(

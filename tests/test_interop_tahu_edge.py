@@ -9,7 +9,6 @@ import asyncio
 import shutil
 import subprocess
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -20,7 +19,7 @@ from shopfloor.cli import main
 from shopfloor.config import load_settings
 from shopfloor.plant.loader import load_plant
 from shopfloor.runtime.serve import compose_serve
-from tests.conftest import REPO, fixture_line, free_port
+from tests.conftest import REPO, fixture_line, free_port, iso_ms
 
 INTEROP = REPO / "tests" / "interop"
 DEADLINE_S = 120.0
@@ -57,10 +56,6 @@ routings: []
 """
 
 
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
-
-
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 async def test_serve_reads_a_tahu_edge_node(tmp_path: Path) -> None:
     if not (INTEROP / "node_modules" / "sparkplug-client").is_dir():
@@ -89,7 +84,7 @@ async def test_serve_reads_a_tahu_edge_node(tmp_path: Path) -> None:
         proc.stdin.write(f"go {t0} 40\n")
         proc.stdin.flush()
         await asyncio.to_thread(fixture_line, proc, "done")
-        window = {"start": _iso(t0), "end": _iso(t0 + 300_000)}
+        window = {"start": iso_ms(t0), "end": iso_ms(t0 + 300_000)}
         async with httpx.AsyncClient(base_url=built.api.url, timeout=30) as client:
             c = built.credential
             r = await client.post(
@@ -105,7 +100,12 @@ async def test_serve_reads_a_tahu_edge_node(tmp_path: Path) -> None:
                     break
                 assert time.monotonic() < deadline, oven["basket"]
                 await asyncio.sleep(0.2)
-            raw_params = {"tag": OVEN, "start": _iso(t0), "end": _iso(t0 + 301_000), "limit": 1000}
+            raw_params = {
+                "tag": OVEN,
+                "start": iso_ms(t0),
+                "end": iso_ms(t0 + 301_000),
+                "limit": 1000,
+            }
             while True:  # the historian stores a moment after the events are counted
                 raw = await client.get("/api/v1/history/raw", params=raw_params)
                 assert raw.status_code == 200, raw.text

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -85,7 +85,6 @@ class BuildContext:
     host_id: str = "shopfloor"
     #: ``<protocol>-<n>`` names: the n-th session of the protocol (0 first).
     index: int = 0
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 Probe = Callable[..., Awaitable[list["DeviceProbe"]]]
