@@ -26,8 +26,9 @@ from tests.conftest import REPO, fixture_line, free_port, iso_ms
 INTEROP = REPO / "tests" / "interop"
 DEADLINE_S = 120.0
 POLL_S = 0.1
-#: Time elements are known to a few polls (poll interval plus scheduling on a loaded machine).
-RESOLUTION_S = 0.6
+#: A value is stamped when its read completes, so never before the device changed and late by
+#: up to a poll plus scheduling on a loaded machine: bounded generously, below the 4 s hold.
+LATE_S = 3.0
 PRESS = "works/stamp/line-1/c/press-01"
 PLANT = """
 schema: shopfloor.plant/v1
@@ -123,8 +124,9 @@ async def test_serve_reads_a_plain_modbus_device(tmp_path: Path) -> None:
     basket = press["basket"]
     assert (basket["pq"], basket["gq"], basket["sq"]) == (50, 48, 2)  # across the rollover
     te = basket["time_elements_s"]
-    assert te["APT"] == pytest.approx((held - t0) / 1000, abs=RESOLUTION_S)
-    assert te["ADET"] == pytest.approx((resumed - held) / 1000, abs=RESOLUTION_S)
+    assert te["APT"] == pytest.approx((held - t0) / 1000, abs=LATE_S)
+    # the window ends at `resumed`: the held time seen is the hold less the lateness of its poll
+    assert (resumed - held) / 1000 - LATE_S <= te["ADET"] <= (resumed - held) / 1000 + 0.001
     assert press["kpi"]["quality_ratio"] == pytest.approx(0.96)
     assert last.status_code == 200, last.text
     values = {row["tag"].rsplit("/", 1)[1]: row["value"] for row in last.json()["items"]}
@@ -133,6 +135,8 @@ async def test_serve_reads_a_plain_modbus_device(tmp_path: Path) -> None:
     assert values["kwh"] == pytest.approx(812.5 + 50 * 0.05, abs=1e-3)
     assert downtime.status_code == 200, downtime.text
     [stop] = [d for d in downtime.json()["items"] if d["equipment"] == PRESS]
-    span = datetime.fromisoformat(stop["end"]) - datetime.fromisoformat(stop["start"])
-    assert span.total_seconds() == pytest.approx((resumed - held) / 1000, abs=RESOLUTION_S)
+    start_ms = datetime.fromisoformat(stop["start"]).timestamp() * 1000
+    end_ms = datetime.fromisoformat(stop["end"]).timestamp() * 1000
+    assert held - 1 <= start_ms <= held + LATE_S * 1000, (stop, held)
+    assert resumed - 1 <= end_ms <= resumed + LATE_S * 1000, (stop, resumed)
     assert stop["source"] == "machine" and stop["category"] == "stop"
