@@ -163,8 +163,8 @@ async def test_booleans_rollover_reset_alarms_and_energy(source: str, p: str) ->
     assert down.payload["category"] == "minor_stop"  # 10 s < short_stop_s 30
     alarms = [(e.payload["code"], e.payload["active"]) for e in events if e.kind is EventKind.ALARM]
     assert alarms == [("E-STOP", True), ("DOOR", True), ("E-STOP", False)]
-    (energy,) = [e for e in events if e.kind is EventKind.ENERGY]
-    assert energy.payload["kwh"] == pytest.approx(2.5)
+    energy = [e.payload["kwh"] for e in events if e.kind is EventKind.ENERGY]
+    assert energy == [0.0, pytest.approx(2.5)]  # the baseline, then 12.5 - 10 kWh
 
 
 def test_docs_example_plant_loads() -> None:
@@ -249,3 +249,34 @@ async def test_order_and_product_from_tags_a_part_counted_at_the_change_is_the_o
         (e.order_id, e.payload["product"]) for e in events if e.kind is EventKind.PART_COMPLETE
     ]
     assert parts == [("JO-1", "jar")] * 3 + [("JO-2", "lid"), (None, "lid")]
+
+
+async def test_a_fault_is_a_failure_and_its_repair_and_one_stop_lasts_through_its_states() -> None:
+    """The filler's PackML state codes: Held, then Aborted for 120 s, then Execute again: one
+    stop from the hold (category failure), one failure and its repair, and MTBF / MTTR from
+    them; a fault shorter than the short-stop threshold is a minor stop and no failure."""
+    state = "state: {tag: state_current, map: packml, short_stop_s: 30}"
+    text = PLANT.replace("standard_time_s: 2.0", "standard_time_s: 2.0\n" + " " * 18 + state)
+    plant = _plant(text)
+    f = "works/pack/line-1/c/filler-01"
+    tag = f"{f}/state_current"
+    rows = [
+        (0, tag, 6), (100 * S, tag, 11), (110 * S, tag, 9), (230 * S, tag, 6),  # held, failed
+        (300 * S, tag, 9), (310 * S, tag, 6),  # a 10 s fault: below short_stop_s 30
+    ]  # fmt: skip
+    events = await _run(plant, rows)
+    kinds = [(e.kind, e.ts_ns // S) for e in events if e.kind is not EventKind.STATE_CHANGE]
+    assert kinds == [
+        (EventKind.FAILURE, 110), (EventKind.REPAIR, 230), (EventKind.DOWNTIME, 230),
+        (EventKind.DOWNTIME, 310),
+    ]  # fmt: skip
+    (repair,) = [e for e in events if e.kind is EventKind.REPAIR]
+    assert repair.payload["duration_s"] == pytest.approx(120.0)
+    stop, short = [e.payload for e in events if e.kind is EventKind.DOWNTIME]
+    assert (stop["start_ns"], stop["end_ns"], stop["category"]) == (100 * S, 230 * S, "failure")
+    assert (short["start_ns"], short["category"]) == (300 * S, "minor_stop")
+    book = KpiBook(plant)
+    assert book.feed_many(events) == 0
+    kpi = book.report(until_ns=400 * S).to_json()["equipment"][f]["kpi"]
+    assert kpi["mttr"] == pytest.approx(2.0)  # minutes
+    assert kpi["mtbf"] == pytest.approx((400 - 130 - 10) / 3600)  # operating hours per failure

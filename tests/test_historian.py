@@ -228,12 +228,12 @@ def test_registry_keeps_ids_units_and_types_from_the_plant(tmp_path: Path) -> No
     path = tmp_path / "h.duckdb"
     with open_store(path) as h:
         first = h.registry.ensure(TAGS)
-        assert h.registry.register_plant(load_plant("demo")) == 239
+        assert h.registry.register_plant(load_plant("demo")) == 241
     with open_store(path) as h:
         assert h.registry.ensure(TAGS) == first
         info = h.registry.info(h.registry.id_of(f"{EQ}/spindle_temp"))
         assert (info.unit, info.data_type, info.equipment) == ("Cel", "double", EQ)
-        assert len(h.registry) == 239
+        assert len(h.registry) == 241
 
 
 def test_bad_inputs_name_what_is_wrong(store: Historian) -> None:

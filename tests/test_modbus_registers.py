@@ -165,10 +165,11 @@ def test_plan_reads_merges_contiguous_points_and_never_splits_one() -> None:
     lathe = unit_maps(load_plant("demo"))[0]
     assert lathe.equipment.endswith("/lathe-02")
     (whole,) = plan_reads(lathe.points)
-    assert (whole.start, whole.count, len(whole.points)) == (0, 20, 12)
+    # 13 tags, the program number the last, at 20
+    assert (whole.start, whole.count, len(whole.points)) == (0, 21, 13)
     small = plan_reads(lathe.points, max_registers=4)
     assert all(b.count <= 4 for b in small)
-    assert sum(len(b.points) for b in small) == 12
+    assert sum(len(b.points) for b in small) == 13
     energy = next(p for p in lathe.points if p.tag.endswith("/energy"))  # float64 at 15..18
     assert any(b.start == 15 and b.count == 4 for b in small), [(b.start, b.count) for b in small]
     assert energy.words == 4

@@ -78,8 +78,9 @@ def test_connected_plant_runs_in_a_thread_and_executes_a_dispatched_job() -> Non
         )
         starts = rec.events_of(EventKind.PART_START)
         assert {e.order_id for e in starts} == {"MES-0001"}
-        pressed = [e for e in starts if e.payload["operation"] == "press"]
-        assert {e.equipment for e in pressed} == {"suzhou/assembly/line2/pressing/press-01"}
+        # the press is a plain device (tags only): its part went on to assembly
+        assert not [e for e in rec.events if e.equipment.endswith("/press-01")]
+        assert {e.payload["operation"] for e in starts} >= {"assemble"}
         assert plant.health().ok
     finally:
         truth = plant.stop_thread()

@@ -9,11 +9,19 @@ and the KPIs read a plain device exactly as they read a machine that emits its o
 * ``state_change`` when the mapped state changes (``state``, ``previous``, ``reason``), and a
   ``downtime`` event when an unplanned stop ends (``reason``, ``category`` ``minor_stop`` below
   the short-stop threshold, else ``stop``, ``start_ns``, ``end_ns``);
+* ``failure`` on entering one of the rule's ``failure_states`` (PackML Aborting, Aborted,
+  Clearing by default) and ``repair`` (``duration_s``) on leaving them, for MTBF and MTTR;
+  the stop's ``downtime`` event then has the category ``failure``. With a short-stop threshold
+  the failure is told when it is over (stamped when it began) and only if it lasted at least
+  the threshold: a shorter one is a minor stop;
 * ``part_complete`` per part (``good``, ``product``, ``operation``, ``standard_time_s`` and
   ``counted: true``: counted parts have no serial);
-* ``alarm`` when a bit of an alarm word rises or falls (``code``, ``text``, ``priority``,
+* ``alarm`` when a bit of an alarm word rises or falls, or an alarm-number tag changes (the
+  number before returns to normal, the new one is raised) (``code``, ``text``, ``priority``,
   ``active``);
-* ``energy`` with the cumulative ``kwh`` (and ``kw``) of the equipment.
+* ``energy`` with the cumulative ``kwh`` (and ``kw``) of the equipment since its first reading
+  (the first reading gives ``kwh: 0``, the baseline the KPIs count from), at most one per
+  ``every_s`` and one at each state change.
 
 Only good samples count; a bad one (device offline) leaves the state where it was. The first
 reading of a counter is its baseline: what a counter did while shopfloor was not watching is not
@@ -38,7 +46,7 @@ from typing import Any
 from shopfloor.connect.sink import SampleBatch, SampleSink
 from shopfloor.events import EventKind, MachineEvent
 from shopfloor.plant.model import Equipment, Plant
-from shopfloor.plant.rules import CounterRule, value_key
+from shopfloor.plant.rules import AlarmCode, CounterRule, value_key
 from shopfloor.plant.states import TIME_ELEMENT, PackMLState, TimeElement
 from shopfloor.samples import Quality
 
@@ -99,6 +107,11 @@ class EquipmentRules:
         self.state: PackMLState | None = None
         self.state_since: int | None = None
         self._stop_reason: str | None = None  # why the current stop began
+        self._stop_since: int | None = None  # when the current stop began
+        self._stop_failed = False  # the current stop went through a failure state
+        self._failed_at: int | None = None  # when the machine entered a failure state
+        self._failure_mode = "fault"
+        self._failure_told = False  # its failure event was sent
         self.product: str | None = None
         self.order: str | None = None
         #: (product, order) before the last change of either, and when it changed: a part
@@ -116,21 +129,33 @@ class EquipmentRules:
         self.emitted_good = 0
         self.emitted_bad = 0
         self.alarm_bits: dict[str, int] = {}
+        self.alarm_codes: dict[str, str] = {}  # alarm-number tag -> the active number ("" none)
         self.kwh = 0.0
         self._kwh_last: float | None = None
         self._kw_last: tuple[int, float] | None = None
+        self._energy_at: int | None = None  # when the last energy event was given
+        self._energy_state_changed = False  # a state change since then
 
     # ---- driving -----------------------------------------------------------------------------
 
     def feed(self, samples: Sequence[tuple[str, int, Any]]) -> list[MachineEvent]:
         """Events for ``(tag name, ts_ns, value)`` good samples, sorted by time."""
         out: list[MachineEvent] = []
+        counted_at: int | None = None  # counters changed at this instant, parts not yet given
         for name, ts, value in samples:
+            if counted_at is not None and ts != counted_at:
+                self._parts(counted_at, out)
+                counted_at = None
             self.values[name] = value
-            self._apply(name, ts, value, out)
+            if self._apply(name, ts, value, out):
+                counted_at = ts
+        if counted_at is not None:  # counters of one instant are reconciled together
+            self._parts(counted_at, out)
         return out
 
-    def _apply(self, name: str, ts: int, value: Any, out: list[MachineEvent]) -> None:
+    def _apply(self, name: str, ts: int, value: Any, out: list[MachineEvent]) -> bool:
+        """Apply one sample; True when a counter changed (its parts are given by the caller,
+        once for all the counters of the instant)."""
         r = self.rules
         if r.product is not None and name == r.product.tag:
             key = value_key(value)
@@ -152,8 +177,6 @@ class EquipmentRules:
                 except (TypeError, ValueError):
                     self.stats["bad_counter_value"] += 1
                 counted = counted or kind != "infeed"
-        if counted:
-            self._parts(ts, out)
         c = r.counts
         if c is not None and c.inspection is not None and name == c.inspection.tag:
             good = value_key(value) in c.inspection.good_values
@@ -162,8 +185,12 @@ class EquipmentRules:
             for word in r.alarms.words:
                 if word.tag == name:
                     self._alarms(word.tag, word.bits, ts, value, out)
+            for code in r.alarms.codes:
+                if code.tag == name:
+                    self._alarm_code(code, ts, value, out)
         if r.energy is not None and name == r.energy.tag:
             self._energy(ts, value, out)
+        return counted
 
     def _job(self, ts: int, product: str | None, order: str | None) -> None:
         if (product, order) == (self.product, self.order):
@@ -196,24 +223,46 @@ class EquipmentRules:
                     break
         if new is None or new == self.state:
             return
-        previous, since = self.state, self.state_since
+        previous = self.state
         reason = self._reason()
+        failed = st.failure_states
+        if new in failed and previous is not None and previous not in failed:
+            # (a machine first seen failed: when it failed is unknown, nothing is counted)
+            self._failed_at, self._failure_mode = ts, reason or "fault"
+            self._failure_told = st.short_stop_s == 0
+            if self._failure_told:  # else told once it outlasts the short-stop threshold
+                out.append(self._failure(ts))
+        elif previous in failed and new not in failed and self._failed_at is not None:
+            duration_s = (ts - self._failed_at) / 1e9
+            if self._failure_told or duration_s >= st.short_stop_s:
+                if not self._failure_told:
+                    out.append(self._failure(self._failed_at))
+                out.append(
+                    self._event(
+                        EventKind.REPAIR, ts, mode=self._failure_mode, duration_s=duration_s
+                    )
+                )
+                self._stop_failed = True
+            self._failed_at = None
+        since = self._stop_since
         if previous in _STOPS and since is not None and new not in _STOPS:
             duration_s = (ts - since) / 1e9
-            minor = duration_s < st.short_stop_s
+            minor = duration_s < st.short_stop_s and not self._stop_failed
+            category = "failure" if self._stop_failed else "minor_stop" if minor else "stop"
             out.append(
                 self._event(
                     EventKind.DOWNTIME,
                     ts,
                     reason=self._stop_reason or ("minor_stop" if minor else "unplanned_stop"),
-                    category="minor_stop" if minor else "stop",
+                    category=category,
                     planned=False,
                     start_ns=since,
                     end_ns=ts,
                 )
             )
-        if new in _STOPS:
-            self._stop_reason = reason
+            self._stop_failed = False
+        if new in _STOPS and previous not in _STOPS:  # a stop begins (through its states)
+            self._stop_reason, self._stop_since, self._stop_failed = reason, ts, False
         payload: dict[str, Any] = {"state": new.value}
         if previous is not None:
             payload["previous"] = previous.value
@@ -221,6 +270,10 @@ class EquipmentRules:
             payload["reason"] = reason
         out.append(self._event(EventKind.STATE_CHANGE, ts, **payload))
         self.state, self.state_since = new, ts
+        self._energy_state_changed = True
+
+    def _failure(self, ts: int) -> MachineEvent:
+        return self._event(EventKind.FAILURE, ts, mode=self._failure_mode, cause="unknown")
 
     def _reason(self) -> str | None:
         st = self.rules.state
@@ -300,6 +353,25 @@ class EquipmentRules:
                     )
                 )  # fmt: skip
 
+    def _alarm_code(self, rule: AlarmCode, ts: int, value: Any, out: list[MachineEvent]) -> None:
+        """The active alarm number changed: the one before returns to normal, the new one is
+        raised."""
+        now = value_key(value)
+        now = "" if now in rule.none else now
+        before = self.alarm_codes.get(rule.tag, "")
+        if now == before:
+            return
+        self.alarm_codes[rule.tag] = now
+        for code, active in ((before, False), (now, True)):
+            if code:
+                text = rule.texts.get(code, "")
+                out.append(
+                    self._event(
+                        EventKind.ALARM, ts, code=code, text=text, priority=rule.priority,
+                        active=active,
+                    )
+                )  # fmt: skip
+
     def _energy(self, ts: int, value: Any, out: list[MachineEvent]) -> None:
         rule = self.rules.energy
         assert rule is not None
@@ -311,7 +383,9 @@ class EquipmentRules:
         payload: dict[str, Any] = {}
         if rule.kind == "kwh":
             last, self._kwh_last = self._kwh_last, reading
-            if last is None:
+            if last is None:  # the baseline: energy is counted from here
+                self._energy_at = ts
+                out.append(self._event(EventKind.ENERGY, ts, kwh=self.kwh))
                 return
             delta = reading - last
             if delta < 0:
@@ -326,7 +400,10 @@ class EquipmentRules:
             if prev is not None and ts > prev[0]:
                 self.kwh += prev[1] * (ts - prev[0]) / 3.6e12
             payload["kw"] = max(reading, 0.0)
-        out.append(self._event(EventKind.ENERGY, ts, kwh=self.kwh, **payload))
+        due = self._energy_at is None or ts - self._energy_at >= rule.every_s * 1e9
+        if due or self._energy_state_changed:
+            self._energy_at, self._energy_state_changed = ts, False
+            out.append(self._event(EventKind.ENERGY, ts, kwh=self.kwh, **payload))
 
     def _event(self, kind: EventKind, ts: int, **payload: Any) -> MachineEvent:
         return MachineEvent(kind, self.path, ts, payload=payload)

@@ -162,15 +162,26 @@ def on_part_complete(s: Session, ctx: MesContext, ev: MachineEvent) -> None:
 
 
 def _counted(s: Session, ctx: MesContext, ev: MachineEvent) -> None:
-    """A part counted by a plain device's counter rule: no serial, so no unit is tracked; the
-    counts go to its order's operation when the machine runs a known order."""
+    """A part counted by a plain device's counter rule: no serial, so no unit is tracked. The
+    counts go to the operation of the order the machine reports (its order tag), else to the
+    one MES has the machine on (running or dispatched there, else the head of its dispatch
+    list); with neither they stay in the machine's counts and KPIs only."""
     good = ev.payload.get("good")
     if not isinstance(good, bool):
         raise DecodeError(f"part_complete of {ev.equipment} seq {ev.seq}: good must be a boolean")
-    if ev.order_id is None or not ev.payload.get("product") or not ev.payload.get("operation"):
-        return
-    _product, seq, _op, _last = _step(ctx, ev)
-    found = _order_op(s, ev.order_id, seq)
+    found: tuple[JobOrder, OrderOperation] | None = None
+    if ev.order_id is not None:
+        if not ev.payload.get("product") or not ev.payload.get("operation"):
+            return
+        _product, seq, _op, _last = _step(ctx, ev)
+        found = _order_op(s, ev.order_id, seq)
+    else:
+        try:
+            found = work_at(s, ev.equipment)
+        except BadInput:  # nothing, or several operations, at the machine: no order to book
+            return
+        if found[0].status in ORDER_FINAL:
+            return
     if found is None:
         return
     if ev.payload.get("reclassified") is True:  # a part already counted good is a reject
@@ -258,24 +269,30 @@ class Production:
             if len(ops) != 1:
                 raise BadInput(f"operation: say which operation of {order_id} was done at {path}")
             return order, ops[0]
-        q = select(OrderOperation).where(
-            OrderOperation.equipment == path,
-            OrderOperation.status.in_([OpStatus.RUNNING, OpStatus.DISPATCHED]),
-        )
-        ops = list(s.scalars(q.order_by(OrderOperation.started_ns)))
-        if not ops:
-            head = s.scalars(
-                select(DispatchEntry)
-                .join(JobOrder, JobOrder.id == DispatchEntry.order_id)
-                .where(DispatchEntry.equipment == path, JobOrder.status.in_(ORDER_ACTIVE))
-                .order_by(DispatchEntry.position)
-                .limit(1)
-            ).first()
-            if head is None:
-                raise BadInput(f"order: nothing runs or waits at {path}; give --order")
-            order = get_order(s, head.order_id, lock=True)
-            return order, find_op(order, head.seq)
-        if len(ops) > 1:
-            names = ", ".join(f"{o.order_id}/{o.seq}" for o in ops)
-            raise BadInput(f"order: several operations run at {path} ({names}); give --order")
-        return get_order(s, ops[0].order_id, lock=True), ops[0]
+        return work_at(s, path)
+
+
+def work_at(s: Session, path: str) -> tuple[JobOrder, OrderOperation]:
+    """The operation MES has ``path`` on: the one running or dispatched there, else the head of
+    its dispatch list. Raises BadInput when there is none or several."""
+    q = select(OrderOperation).where(
+        OrderOperation.equipment == path,
+        OrderOperation.status.in_([OpStatus.RUNNING, OpStatus.DISPATCHED]),
+    )
+    ops = list(s.scalars(q.order_by(OrderOperation.started_ns)))
+    if not ops:
+        head = s.scalars(
+            select(DispatchEntry)
+            .join(JobOrder, JobOrder.id == DispatchEntry.order_id)
+            .where(DispatchEntry.equipment == path, JobOrder.status.in_(ORDER_ACTIVE))
+            .order_by(DispatchEntry.position)
+            .limit(1)
+        ).first()
+        if head is None:
+            raise BadInput(f"order: nothing runs or waits at {path}; give --order")
+        order = get_order(s, head.order_id, lock=True)
+        return order, find_op(order, head.seq)
+    if len(ops) > 1:
+        names = ", ".join(f"{o.order_id}/{o.seq}" for o in ops)
+        raise BadInput(f"order: several operations run at {path} ({names}); give --order")
+    return get_order(s, ops[0].order_id, lock=True), ops[0]

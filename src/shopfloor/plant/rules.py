@@ -7,11 +7,14 @@ kinds, so MES and the KPIs read a real machine exactly as they read the virtual 
 
 ``state``
     from one state tag with a value map (``map: {6: Execute, 11: Held}``; keys are the tag's
-    values, numbers or strings such as ``ACTIVE`` / ``FEED_HOLD``), or from boolean ``signals``
+    values, numbers or strings such as ``ACTIVE`` / ``FEED_HOLD``; ``map: packml`` is the PackML
+    state-code table, 1 Clearing ... 17 Complete), or from boolean ``signals``
     taken in priority order (the first one whose tag equals ``when`` decides; none: ``default``).
     Targets are PackML states; the fixed table in :mod:`shopfloor.plant.states` maps them to ISO
     22400 time elements. ``reason_tag`` (with ``reasons``, code -> reason id) names why a stop
-    happened; a stop shorter than ``short_stop_s`` is reported as a minor stop.
+    happened; a stop shorter than ``short_stop_s`` is reported as a minor stop. Entering one of
+    the ``failure_states`` (default Aborting, Aborted, Clearing; ``[]`` for none) is a failure,
+    leaving them its repair (MTBF, MTTR).
 ``counts``
     from counters (an increment is ``scale`` parts; a counter wraps after ``rollover``; a
     decrease that is not a wrap is a reset and counts nothing). Give two of ``total`` (all parts
@@ -24,9 +27,12 @@ kinds, so MES and the KPIs read a real machine exactly as they read the virtual 
     from an active-program or recipe tag, mapped to the plant's product ids by ``map`` (a value
     that already is a product id needs no row).
 ``alarms``
-    from alarm words: each word tag's bits, numbered from the least significant, name an alarm.
+    from alarm ``words`` (each word tag's bits, numbered from the least significant, name an
+    alarm) and alarm ``codes`` (a tag holding the active alarm's number, ``0`` for none, with
+    optional ``texts`` per number).
 ``energy``
-    from a meter's cumulative ``kwh`` counter or a ``kw`` power tag (integrated), with ``scale``.
+    from a meter's cumulative ``kwh`` counter or a ``kw`` power tag (integrated), with ``scale``;
+    one event at most every ``every_s`` (default 60 s) and one at each state change.
 
 ``preset: packml`` (OPC 30050 / ISA-TR88 names) or ``preset: machine_tools`` (OPC 40501) adds
 the tags and rules of a compliant machine, found by browse path under the equipment's
@@ -56,6 +62,20 @@ def value_key(value: Any) -> str:
     return str(value).strip()
 
 
+#: PackML state codes (OPC 30050 ``Status.StateCurrent``) -> states; ``map: packml`` names it.
+PACKML_MAP = {str(code): state.value for state, code in PACKML_CODES.items()}
+#: Code tables a state rule's ``map`` may name instead of listing its values.
+STATE_TABLES: dict[str, dict[str, str]] = {"packml": PACKML_MAP}
+
+
+def _state_map(v: Any) -> Any:
+    if isinstance(v, str):
+        if v not in STATE_TABLES:
+            raise ValueError(f"unknown state code table {v!r} (known: {', '.join(STATE_TABLES)})")
+        return dict(STATE_TABLES[v])
+    return _keys(v)
+
+
 def _keys(v: Any) -> Any:
     if isinstance(v, dict):
         return {value_key(k): x for k, x in v.items()}
@@ -77,10 +97,18 @@ class StateRule(_Rule):
     #: None: an unmapped value is counted and ignored.
     default: PackMLState | None = None
     short_stop_s: float = Field(default=0.0, ge=0)
+    #: States that mean the machine failed (PackML: Aborting, Aborted, Clearing): entering one
+    #: is a failure and leaving them its repair, for MTBF and MTTR. Empty: no failures counted.
+    failure_states: tuple[PackMLState, ...] = (
+        PackMLState.ABORTING,
+        PackMLState.ABORTED,
+        PackMLState.CLEARING,
+    )
     reason_tag: str | None = None
     reasons: dict[str, str] = Field(default_factory=dict)
 
-    _map = field_validator("map", "reasons", mode="before")(lambda cls, v: _keys(v))
+    _map = field_validator("map", mode="before")(lambda cls, v: _state_map(v))
+    _reasons = field_validator("reasons", mode="before")(lambda cls, v: _keys(v))
 
     @model_validator(mode="after")
     def _one_source(self) -> StateRule:
@@ -169,8 +197,31 @@ class AlarmWord(_Rule):
         return v
 
 
+class AlarmCode(_Rule):
+    """A tag holding the number of the active alarm (legacy controls behind a gateway)."""
+
+    tag: str
+    #: Texts of known alarm numbers (an unknown number is raised with an empty text).
+    texts: dict[str, str] = Field(default_factory=dict)
+    priority: int = Field(default=500, ge=1, le=1000)
+    #: Values that mean no alarm is active.
+    none: tuple[str, ...] = ("0", "")
+
+    _texts = field_validator("texts", mode="before")(lambda cls, v: _keys(v))
+    _none = field_validator("none", mode="before")(
+        lambda cls, v: tuple(value_key(x) for x in v) if isinstance(v, list | tuple) else v
+    )
+
+
 class AlarmRule(_Rule):
-    words: tuple[AlarmWord, ...] = Field(min_length=1)
+    words: tuple[AlarmWord, ...] = ()
+    codes: tuple[AlarmCode, ...] = ()
+
+    @model_validator(mode="after")
+    def _some(self) -> AlarmRule:
+        if not self.words and not self.codes:
+            raise ValueError("alarms need alarm 'words' (bit tables) or alarm 'codes' tags")
+        return self
 
 
 class EnergyRule(_Rule):
@@ -179,6 +230,9 @@ class EnergyRule(_Rule):
     #: Multiplies the tag's value into kWh (or kW), e.g. 0.001 for a Wh counter.
     scale: float = Field(default=1.0, gt=0)
     rollover: float | None = Field(default=None, gt=0)
+    #: An energy event at most every ``every_s`` of device time, and one at each state change
+    #: (the reading carries the cumulative kWh, so nothing is lost between two).
+    every_s: float = Field(default=60.0, ge=0)
 
 
 class EventRules(_Rule):
@@ -214,15 +268,14 @@ class EventRules(_Rule):
         if self.alarms is not None:
             for i, w in enumerate(self.alarms.words):
                 out.append((f"alarms.words[{i}].tag", w.tag, "number"))
+            for i, c in enumerate(self.alarms.codes):
+                out.append((f"alarms.codes[{i}].tag", c.tag, "any"))
         if self.energy is not None:
             out.append(("energy.tag", self.energy.tag, "number"))
         return out
 
 
 # ---- presets ---------------------------------------------------------------------------------
-
-#: PackML state codes (OPC 30050 ``Status.StateCurrent``) -> states.
-PACKML_MAP = {str(code): state.value for state, code in PACKML_CODES.items()}
 
 #: OPC 40501 ProductionStateMachineType state numbers -> PackML states (what the time counts as).
 #: The numbers follow the state machine's declared order (Initializing, Running, Ended,

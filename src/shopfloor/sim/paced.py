@@ -16,6 +16,8 @@ a change reaches the servers (and clients) at once rather than up to two samplin
 A periodic sample older than the value reported by exception is then left out, as a device
 never reports an older value after a newer one (an OPC UA client sampling the server could
 otherwise see the older value and miss the change until the next sample).
+Equipment with tag-to-event rules is served as a plain device (:mod:`shopfloor.sim.plain`): its
+events are not delivered, its rule tags report them by exception.
 Alone the plant runs its own order mix; with ``connected=True`` it runs only the jobs received
 through ``job`` commands.
 """
@@ -39,6 +41,7 @@ from shopfloor.plant.model import Plant
 from shopfloor.service import Health
 from shopfloor.sim.model import PlantModel
 from shopfloor.sim.outlet import Command, CommandResult, FanOut, PlantOutlet, TagBlock, TagValue
+from shopfloor.sim.plain import PlainDevices
 from shopfloor.sim.sampler import TagSampler
 from shopfloor.sim.truth import Truth
 from shopfloor.sim.world import ProcessOverrides
@@ -63,6 +66,8 @@ class _Relay:
         self.sampler: TagSampler | None = None
         #: State tag -> time of the value last reported by exception.
         self.reported: dict[str, int] = {}
+        #: Equipment served as plain devices: their events stay here, their tags report them.
+        self.plain: PlainDevices | None = None
 
     def on_values(self, values: Sequence[TagValue]) -> None:
         if self.reported:  # a device never reports an older value after a newer one
@@ -85,6 +90,13 @@ class _Relay:
             self.pending.append(partial(self.outlet.on_block, block))
 
     def on_event(self, event: MachineEvent) -> None:
+        if self.plain is not None and event.equipment in self.plain:
+            values = self.plain.report(event)
+            for v in values:
+                self.reported[v.tag] = v.ts_ns
+            if values:
+                self._values(values)
+            return
         if self.direct:
             self.outlet.on_event(event)
         else:
@@ -133,6 +145,8 @@ class VirtualPlant:
             process_overrides=process_overrides,
         )
         self._relay.sampler = self.model.sampler
+        plain = PlainDevices(self.model.world, self.model.assets, self.plant)
+        self._relay.plain = plain if plain else None
         self._wall = wall
         self._wall0: float | None = None
         self._lock = threading.RLock()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shopfloor.plant.model import DataType, EquipmentClass
+from shopfloor.plant.model import DataType, EquipmentClass, Tag
 from shopfloor.plant.states import PackMLState as S
 from shopfloor.samples import Quality
 from shopfloor.sim.asset import Asset, Proc
@@ -101,34 +101,42 @@ class TagRuntime:
     down_until: float = -math.inf
 
 
+def line_assets(assets: dict[str, Asset]) -> dict[str, list[Asset]]:
+    """The assets of each line (what line-wide signals such as a line meter read)."""
+    by_line: dict[str, list[Asset]] = {}
+    for a in assets.values():
+        by_line.setdefault(a.p.line, []).append(a)
+    return by_line
+
+
+def tag_runtime(world: World, a: Asset, tag: Tag, by_line: dict[str, list[Asset]]) -> TagRuntime:
+    """How one tag of ``a`` is sampled: its signal function, context and conversion."""
+    tid = f"{a.path}/{tag.name}"
+    ctx = TagCtx(
+        tid,
+        tag,
+        a,
+        stream(world.seed, tid, "signal"),
+        by_line[a.p.line] if a.eq.cls in LINE_WIDE else [],
+        a.p.signals.get(tag.name),
+        phase=(key_int(tid) % 6283) / 1000,
+    )
+    fn = None if tag.signal == WAVEFORM else SIGNALS.get(tag.signal, analog)
+    return TagRuntime(ctx, fn, tag.signal in DROPOUT, tag.rate_hz, CONVERT[tag.data_type])
+
+
 class TagSampler:
     def __init__(self, world: World, assets: dict[str, Asset], outlet: PlantOutlet) -> None:
         self.world = world
         self.outlet = outlet
         self.assets = list(assets.values())
-        by_line: dict[str, list[Asset]] = {}
-        for a in self.assets:
-            by_line.setdefault(a.p.line, []).append(a)
+        by_line = line_assets(assets)
         self.tags: list[TagRuntime] = []
         for a in self.assets:
             if not a.eq.networked:
                 continue
             a.tracker.history = []
-            for tag in a.eq.tags:
-                tid = f"{a.path}/{tag.name}"
-                ctx = TagCtx(
-                    tid,
-                    tag,
-                    a,
-                    stream(world.seed, tid, "signal"),
-                    by_line[a.p.line] if a.eq.cls in LINE_WIDE else [],
-                    a.p.signals.get(tag.name),
-                    phase=(key_int(tid) % 6283) / 1000,
-                )
-                fn = None if tag.signal == WAVEFORM else SIGNALS.get(tag.signal, analog)
-                self.tags.append(
-                    TagRuntime(ctx, fn, tag.signal in DROPOUT, tag.rate_hz, CONVERT[tag.data_type])
-                )
+            self.tags.extend(tag_runtime(world, a, tag, by_line) for tag in a.eq.tags)
         #: Equipment path -> its PackML state tags.
         self.state_tags: dict[str, list[TagRuntime]] = {}
         for rt in self.tags:

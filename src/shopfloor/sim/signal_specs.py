@@ -51,6 +51,7 @@ COMPUTED: frozenset[str] = frozenset(
     {
         "packml_state",
         "program",
+        "program_number",
         "order_id",
         "part_count",
         "good_count",

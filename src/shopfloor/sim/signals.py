@@ -63,11 +63,21 @@ def packml_state(c: TagCtx, ts: Sequence[float]) -> list[Value]:
     return [c.state(t).code for t in ts]
 
 
-def program(c: TagCtx, ts: Sequence[float]) -> list[Value]:
-    a = c.asset
+def _program_no(a: Asset) -> int | None:
+    """The NC program number of the asset's product and operation (None: no job yet)."""
     if a.product is None or a.op is None:
-        return const("", ts)
-    return const(f"O{1000 + key_int(a.product.id + '/' + a.op.id) % 9000:04d}", ts)
+        return None
+    return 1000 + key_int(a.product.id + "/" + a.op.id) % 9000
+
+
+def program(c: TagCtx, ts: Sequence[float]) -> list[Value]:
+    no = _program_no(c.asset)
+    return const("" if no is None else f"O{no:04d}", ts)
+
+
+def program_number(c: TagCtx, ts: Sequence[float]) -> list[Value]:
+    """The program as a number register (legacy controls behind a gateway): 0 before a job."""
+    return const(_program_no(c.asset) or 0, ts)
 
 
 def order_id(c: TagCtx, ts: Sequence[float]) -> list[Value]:
@@ -286,6 +296,7 @@ def analog(c: TagCtx, ts: Sequence[float]) -> list[Value]:
 MACHINE_SIGNALS: dict[str, SignalFn] = {
     "packml_state": packml_state,
     "program": program,
+    "program_number": program_number,
     "order_id": order_id,
     "part_count": part_count,
     "good_count": good_count,
