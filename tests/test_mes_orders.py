@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shopfloor.errors import BadInput
+from shopfloor.events import EventKind, MachineEvent
 from shopfloor.mes import IllegalTransition, MesConflict, MesNotFound, MesService
 from tests.test_mes_support import (  # noqa: F401 - fixtures
     clock_fixture,
@@ -188,3 +189,28 @@ def test_operator_reports_counts_for_equipment_that_is_not_networked(mes: MesSer
         mes.production.report("pack-01", 0, 0)
     with pytest.raises(BadInput, match="unknown equipment 'nope'"):
         mes.production.report("nope", 1)
+
+
+def test_parts_counted_by_a_plain_device_without_an_order_go_to_its_dispatched_work(
+    mes: MesService,
+) -> None:
+    """lathe-02 is a plain device with no order tag: its counted parts go to the operation MES
+    dispatched there, start it, complete it; with nothing left there they count nowhere in MES
+    (and are not parked: they still count in the KPIs)."""
+    mes.orders.create("housing-a", 3, order_id="H1")
+    mes.orders.release("H1")
+    mes.dispatch.apply_sequence("lathe-02", [("H1", 10)])
+    now = mes.ctx.now()
+
+    def part(i: int, good: bool = True) -> MachineEvent:
+        payload = {"counted": True, "good": good, "product": "housing-a", "operation": "turn"}
+        return MachineEvent(EventKind.PART_COMPLETE, LATHE2, now + i, payload=payload)
+
+    result = mes.apply_many([part(1), part(2, good=False)])
+    assert result.parked == 0, result.errors
+    op = mes.orders.get("H1").operations[0]
+    assert (op.status, op.good, op.scrap, op.equipment) == ("running", 1, 1, LATHE2)
+    result = mes.apply_many([part(3), part(4)])  # the 4th: the operation is complete by then
+    assert result.parked == 0, result.errors
+    op = mes.orders.get("H1").operations[0]
+    assert (op.status, op.good, op.scrap) == ("complete", 2, 1)
