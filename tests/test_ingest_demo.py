@@ -1,6 +1,7 @@
 """``shopfloor demo``'s composition ingests the virtual plant end to end: OPC UA, Sparkplug B over
 the embedded broker and Modbus TCP into the historian, readable with ``shopfloor query`` while
-the demo holds the store (through its endpoint) and after it stopped (directly)."""
+the demo holds the store (through its endpoint) and after it stopped (directly); the plain
+devices' tags reach MES as equipment states through their rules."""
 
 from __future__ import annotations
 
@@ -42,6 +43,14 @@ async def test_demo_ingests_every_networked_device_and_query_reaches_it(tmp_path
             assert time.monotonic() < deadline, f"no data yet from {sorted(wanted - have)}"
             await asyncio.sleep(0.5)
         assert ingest.query is not None and ingest.query.stats["queries"] > 0
+        # the legacy machines behind the Modbus gateway are plain devices: their state-code
+        # registers become MES equipment states through their rules
+        mes = api.ctx.need_mes()
+        plain = {p for p, *_r, e in ingest.plant.walk() if e.rules is not None}
+        assert {p.rsplit("/", 1)[1] for p in plain} == {"lathe-02", "washer-01", "press-01"}
+        while not plain <= {s.equipment for s in mes.states.current()}:
+            assert time.monotonic() < deadline, "no MES state from the plain devices"
+            await asyncio.sleep(0.5)
         live = {p: m.live(60.0) for p, m in ingest.meters.items()}
         assert live == {p: len(paths) for p, paths in networked(ingest.plant).items()}
         assert "devices live" in ingest.live_report()
