@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from shopfloor.clock import DEFAULT_EPOCH
+from shopfloor.connect.rules import PlantRules
 from shopfloor.events import EventKind, MachineEvent
 from shopfloor.plant import load_plant
-from shopfloor.runtime.run_pipeline import PlainRules
 from shopfloor.sim import Recorder, build_model
 from shopfloor.sim.plain import PlainDevices, PlainOutlet, plain_paths
 
@@ -51,7 +51,7 @@ def test_rules_rebuild_what_the_model_reports_as_events() -> None:
         f"{p}/{name}" for p in plain for _w, name, _k in DEMO.equipment_by_path[p].rules.tag_refs()
     }
     assert {v.tag for v in served.values} <= read
-    rebuilt = PlainRules(DEMO).events(served.values)
+    rebuilt = PlantRules(DEMO).events((v.tag, v.ts_ns, v.value) for v in served.values)
     alarmed = 0
     for path in sorted(plain):
         truth = [

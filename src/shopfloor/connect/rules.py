@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from shopfloor.connect.sink import SampleBatch, SampleSink
@@ -52,7 +52,7 @@ from shopfloor.samples import Quality
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EquipmentRules", "RuleSink", "standard_time"]
+__all__ = ["EquipmentRules", "PlantRules", "RuleSink", "standard_time"]
 
 #: States whose end closes an unplanned stop (reported as a downtime event).
 _STOPS = frozenset(s for s, e in TIME_ELEMENT.items() if e is TimeElement.ADET)
@@ -409,11 +409,10 @@ class EquipmentRules:
         return MachineEvent(kind, self.path, ts, payload=payload)
 
 
-class RuleSink:
-    """Passes every batch to ``inner`` and adds the events the equipment's rules produce."""
+class PlantRules:
+    """The rules of every equipment of a plant that has them, fed tag values."""
 
-    def __init__(self, plant: Plant, inner: SampleSink) -> None:
-        self.inner = inner
+    def __init__(self, plant: Plant) -> None:
         self.equipment: dict[str, EquipmentRules] = {
             path: EquipmentRules(plant, path, eq)
             for path, *_r, eq in plant.walk()
@@ -423,6 +422,35 @@ class RuleSink:
 
     def __bool__(self) -> bool:
         return bool(self.equipment)
+
+    def reads(self, tag: str) -> bool:
+        """Whether some equipment's rules read ``tag`` (a tag id)."""
+        return tag in self._of_tag
+
+    def events(self, rows: Iterable[tuple[str, int, Any]]) -> list[MachineEvent]:
+        """The events good ``(tag id, ts_ns, value)`` rows give (each equipment's in time
+        order); rows of tags no rule reads are left out."""
+        per: dict[str, list[tuple[int, str, Any]]] = {}
+        for tag, ts, value in rows:
+            er = self._of_tag.get(tag)
+            if er is not None:
+                per.setdefault(er.path, []).append((ts, tag.rsplit("/", 1)[1], value))
+        out: list[MachineEvent] = []
+        for path, got in per.items():
+            got.sort(key=lambda r: r[0])
+            out.extend(self.equipment[path].feed([(n, t, v) for t, n, v in got]))
+        return out
+
+
+class RuleSink:
+    """Passes every batch to ``inner`` and adds the events the equipment's rules produce."""
+
+    def __init__(self, plant: Plant, inner: SampleSink) -> None:
+        self.inner = inner
+        self.rules = PlantRules(plant)
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
 
     async def on_samples(self, batch: SampleBatch) -> None:
         await self.inner.on_samples(batch)
@@ -435,14 +463,14 @@ class RuleSink:
 
     def events_of(self, batch: SampleBatch) -> list[MachineEvent]:
         """The events the rule tags of ``batch`` produce (each equipment's in time order)."""
-        hit = [i for i, t in enumerate(batch.tags) if t in self._of_tag]
-        if not hit:
+        if not any(self.rules.reads(t) for t in batch.tags):
             return []
-        per: dict[str, list[tuple[int, str, Any]]] = {}
+        return self.rules.events(self._good_rows(batch))
+
+    def _good_rows(self, batch: SampleBatch) -> Iterator[tuple[str, int, Any]]:
         for row in range(len(batch)):
-            i = int(batch.tag_index[row])
-            er = self._of_tag.get(batch.tags[i])
-            if er is None or int(batch.quality[row]) != int(Quality.GOOD):
+            tag = batch.tags[int(batch.tag_index[row])]
+            if not self.rules.reads(tag) or int(batch.quality[row]) != int(Quality.GOOD):
                 continue
             text = batch.text[row] if batch.text is not None else None
             number = float(batch.values[row])
@@ -451,11 +479,4 @@ class RuleSink:
                 value = text if math.isnan(number) else text == "true"
             elif math.isnan(number):
                 continue
-            per.setdefault(er.path, []).append(
-                (int(batch.ts_ns[row]), batch.tags[i].rsplit("/", 1)[1], value)
-            )
-        out: list[MachineEvent] = []
-        for path, rows in per.items():
-            rows.sort(key=lambda r: r[0])
-            out.extend(self.equipment[path].feed([(n, t, v) for t, n, v in rows]))
-        return out
+            yield tag, int(batch.ts_ns[row]), value

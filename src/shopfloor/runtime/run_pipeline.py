@@ -7,8 +7,8 @@ in-memory UNS (:class:`~shopfloor.bus.memory.MemoryHub`, topics from
 the KPI book subscribe to the event topics and consume only what crossed the bus; nothing of
 the simulator's internals reaches them. Equipment with tag-to-event rules is a plain device
 (:mod:`shopfloor.sim.plain`): it reports tag values only, and its events are those the rules
-make of them, as ingest would (:class:`PlainRules`). Events the UNS has no topic for
-(``order_status`` names its line, not an equipment) are counted per kind in
+make of them, as ingest would (:class:`~shopfloor.connect.rules.PlantRules`). Events the UNS
+has no topic for (``order_status`` names its line, not an equipment) are counted per kind in
 :attr:`BusStats.unroutable`.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 
 from shopfloor.bus.memory import MemoryHub, MemoryTransport
 from shopfloor.bus.topics import EVENT_QOS, TopicKind, event_topic, subscription_filter
-from shopfloor.connect.rules import EquipmentRules
+from shopfloor.connect.rules import PlantRules
 from shopfloor.errors import BadInput, DecodeError
 from shopfloor.events import MachineEvent
 from shopfloor.kpi import EnergySettings, KpiBook, PeriodBooks, Report
@@ -32,7 +32,6 @@ from shopfloor.kpi.grouping import Period
 from shopfloor.mes import MesService, open_mes
 from shopfloor.plant.model import Plant
 from shopfloor.sim import OrderSource, Recorder, Truth, build_model
-from shopfloor.sim.outlet import TagValue
 from shopfloor.sim.plain import PlainDevices, PlainOutlet
 
 log = logging.getLogger(__name__)
@@ -119,30 +118,6 @@ class MesSubscriber(_Subscriber):
         return {**counts, "errors": self.errors}
 
 
-class PlainRules:
-    """The tag-to-event rules of the plant's plain devices, as ingest applies them
-    (:class:`~shopfloor.connect.rules.EquipmentRules`), on tag values reported in-process."""
-
-    def __init__(self, plant: Plant) -> None:
-        self.equipment = {
-            path: EquipmentRules(plant, path, eq)
-            for path, *_r, eq in plant.walk()
-            if eq.rules is not None
-        }
-
-    def events(self, values: Sequence[TagValue]) -> list[MachineEvent]:
-        per: dict[str, list[tuple[int, str, Any]]] = {}
-        for v in values:
-            path, name = v.tag.rsplit("/", 1)
-            if path in self.equipment and v.value is not None:
-                per.setdefault(path, []).append((v.ts_ns, name, v.value))
-        out: list[MachineEvent] = []
-        for path, rows in per.items():
-            rows.sort(key=lambda r: r[0])
-            out.extend(self.equipment[path].feed([(n, t, x) for t, n, x in rows]))
-        return out
-
-
 @dataclass
 class RunOutcome:
     truth: Truth
@@ -178,7 +153,7 @@ async def run_pipeline(
     plain = PlainOutlet(rec)
     model = build_model(plant, seed, start=start, outlet=plain, orders=orders, emit_values=False)
     plain.bind(PlainDevices(model.world, model.assets, plant))
-    rules = PlainRules(plant)
+    rules = PlantRules(plant)
     publisher = MemoryTransport(hub, "sim")
     subscribers: list[tuple[MemoryTransport, _Subscriber]] = [(MemoryTransport(hub, "kpi"), kpi)]
     mes_sub: MesSubscriber | None = None
@@ -194,7 +169,8 @@ async def run_pipeline(
         async def deliver() -> None:
             events = rec.events
             if rec.values:  # what ingest's rules make of the plain devices' tags
-                events = sorted([*events, *rules.events(rec.values)], key=lambda e: e.ts_ns)
+                rows = ((v.tag, v.ts_ns, v.value) for v in rec.values if v.value is not None)
+                events = sorted([*events, *rules.events(rows)], key=lambda e: e.ts_ns)
                 rec.values.clear()
             for ev in events:
                 try:
