@@ -7,9 +7,13 @@ real devices.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from shopfloor.errors import ConfigError
 
 NS_PER_S = 1_000_000_000
 DEFAULT_EPOCH = datetime(2025, 1, 6, 6, 0, 0, tzinfo=UTC)
@@ -80,6 +84,48 @@ class LinearClock:
 
     def now_ns(self) -> int:
         return self.anchor_ns + round((time.time_ns() - self.wall_ns) * self.rate)
+
+    def to_dict(self) -> dict[str, float | int | str]:
+        return {
+            "anchor": from_ns(self.anchor_ns).isoformat().replace("+00:00", "Z"),
+            "anchor_ns": self.anchor_ns,
+            "wall_ns": self.wall_ns,
+            "rate": self.rate,
+        }
+
+    def write(self, path: Path) -> None:
+        """Write the clock to ``path`` (JSON), for other processes (:func:`read_clock_file`)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+
+def read_clock_file(path: Path) -> LinearClock:
+    """The plant clock another process wrote to ``path`` (``shopfloor sim serve`` writes
+    ``data_dir/plant-clock.json``); errors name the file and what is wrong."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"plant_clock: {path} does not exist; start the plant that writes it first "
+            "(shopfloor sim serve writes <its data_dir>/plant-clock.json)",
+            field="plant_clock",
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"plant_clock: {path} is not a clock file ({exc})", field="plant_clock"
+        ) from None
+    try:
+        anchor, wall, rate = int(doc["anchor_ns"]), int(doc["wall_ns"]), float(doc["rate"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"plant_clock: {path} needs anchor_ns, wall_ns and rate ({exc!r} is wrong)",
+            field="plant_clock",
+        ) from None
+    if not rate > 0:
+        raise ConfigError(f"plant_clock: {path}: rate must be > 0, not {rate}", field="plant_clock")
+    return LinearClock(anchor, wall, rate)
 
 
 class OffsetClock:

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     speed: float = Field(1.0, gt=0, description="Virtual plant speed factor against wall time")
     seed: int = Field(1, description="Random seed of the virtual plant")
     sim_start: datetime = Field(DEFAULT_EPOCH, description="Virtual time start instant (UTC)")
+    plant_clock: Path | None = Field(
+        None,
+        description="serve: the clock file of a plant that keeps its own time (shopfloor sim "
+        "serve writes data_dir/plant-clock.json); none = the wall clock",
+    )
     b2mml_schema_dir: Path | None = Field(
         None, description="Folder holding the official B2MML XSDs (your copy)"
     )

@@ -37,12 +37,15 @@ and defective always equal the counters' increments.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from shopfloor.connect.rules_store import RuleCheckpoint, fingerprint
 from shopfloor.connect.sink import SampleBatch, SampleSink
 from shopfloor.events import EventKind, MachineEvent
 from shopfloor.plant.model import Equipment, Plant
@@ -95,6 +98,23 @@ class _Counter:
                 return
         self.parts += delta * self.rule.scale
 
+    def snapshot(self) -> dict[str, Any]:
+        return {"last": self.last, "parts": self.parts, "resets": self.resets}
+
+    def restore(self, doc: dict[str, Any]) -> None:
+        last = doc.get("last")
+        self.last = None if last is None else float(last)
+        self.parts, self.resets = float(doc.get("parts", 0.0)), int(doc.get("resets", 0))
+
+
+#: What :meth:`EquipmentRules.snapshot` keeps besides the counters (attribute names).
+_KEPT = (
+    "values", "state_since", "_stop_reason", "_stop_since", "_stop_failed", "_failed_at",
+    "_failure_mode", "_failure_told", "product", "order", "_changed_at", "emitted_good",
+    "emitted_bad", "alarm_bits", "alarm_codes", "kwh", "_kwh_last", "_energy_at",
+    "_energy_state_changed",
+)  # fmt: skip
+
 
 class EquipmentRules:
     """One equipment's rules applied to its samples, in time order (see the module doc)."""
@@ -135,6 +155,36 @@ class EquipmentRules:
         self._kw_last: tuple[int, float] | None = None
         self._energy_at: int | None = None  # when the last energy event was given
         self._energy_state_changed = False  # a state change since then
+
+    # ---- checkpoint --------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the rules remember, as JSON-able data (see :meth:`restore`)."""
+        doc: dict[str, Any] = {k: getattr(self, k) for k in _KEPT}
+        doc["state"] = self.state.value if self.state is not None else None
+        doc["before"] = list(self._before)
+        doc["kw_last"] = list(self._kw_last) if self._kw_last is not None else None
+        doc["counters"] = {k: c.snapshot() for k, c in self.counters.items()}
+        doc["stats"] = dict(self.stats)
+        return doc
+
+    def restore(self, doc: dict[str, Any]) -> None:
+        """Resume from a :meth:`snapshot`: a counter's increments while shopfloor was away are
+        counted (at its next reading), the state and an open stop go on."""
+        for k in _KEPT:
+            if k in doc:
+                setattr(self, k, doc[k])
+        self.values = dict(self.values)
+        self.alarm_bits, self.alarm_codes = dict(self.alarm_bits), dict(self.alarm_codes)
+        self.state = PackMLState(doc["state"]) if doc.get("state") is not None else None
+        product, order = (doc.get("before") or [None, None])[:2]
+        self._before = (product, order)
+        kw = doc.get("kw_last")
+        self._kw_last = (int(kw[0]), float(kw[1])) if kw else None
+        for k, c in (doc.get("counters") or {}).items():
+            if k in self.counters:
+                self.counters[k].restore(c)
+        self.stats = Counter(doc.get("stats") or {})
 
     # ---- driving -----------------------------------------------------------------------------
 
@@ -418,7 +468,12 @@ class PlantRules:
             for path, *_r, eq in plant.walk()
             if eq.rules is not None
         }
+        self.fingerprints = {
+            path: fingerprint(path, plant.equipment_by_path[path]) for path in self.equipment
+        }
         self._of_tag = {t: er for er in self.equipment.values() for t in er.tag_ids}
+        #: Equipment whose rules the last :meth:`events` call fed.
+        self.touched: set[str] = set()
 
     def __bool__(self) -> bool:
         return bool(self.equipment)
@@ -439,30 +494,75 @@ class PlantRules:
         for path, got in per.items():
             got.sort(key=lambda r: r[0])
             out.extend(self.equipment[path].feed([(n, t, v) for t, n, v in got]))
+        self.touched = set(per)
         return out
 
 
 class RuleSink:
-    """Passes every batch to ``inner`` and adds the events the equipment's rules produce."""
+    """Passes every batch to ``inner`` and adds the events the equipment's rules produce; with
+    a ``checkpoint`` the rules resume from it and it is kept up to date (see
+    :mod:`shopfloor.connect.rules_store`)."""
 
-    def __init__(self, plant: Plant, inner: SampleSink) -> None:
+    def __init__(
+        self, plant: Plant, inner: SampleSink, checkpoint: RuleCheckpoint | None = None
+    ) -> None:
         self.inner = inner
         self.rules = PlantRules(plant)
+        self.checkpoint = checkpoint
+        self._saved: dict[str, str] = {}  # equipment -> the snapshot JSON last written
+        self._writing = asyncio.Lock()
+        #: Equipment resumed from the checkpoint, and rows left (rules changed since).
+        self.resumed: list[str] = []
+        self.discarded: list[str] = []
+        if checkpoint is not None and self.rules:
+            self._resume(checkpoint)
 
     def __bool__(self) -> bool:
         return bool(self.rules)
+
+    def _resume(self, checkpoint: RuleCheckpoint) -> None:
+        for path, (fp, doc) in checkpoint.load().items():
+            er = self.rules.equipment.get(path)
+            if er is None or fp != self.rules.fingerprints[path]:
+                self.discarded.append(path)
+                continue
+            er.restore(doc)
+            self._saved[path] = json.dumps(er.snapshot(), sort_keys=True)
+            self.resumed.append(path)
+        if self.discarded:
+            log.warning(
+                "rules of %s changed since their checkpoint: they start afresh",
+                ", ".join(sorted(self.discarded)),
+            )
 
     async def on_samples(self, batch: SampleBatch) -> None:
         await self.inner.on_samples(batch)
         events = self.events_of(batch)
         if events:
             await self.inner.on_events(events)
+        if self.checkpoint is not None and self.rules.touched:
+            rows = self._changed(batch)  # now: the next delivery may come during the write
+            if rows:
+                async with self._writing:  # in delivery order
+                    await asyncio.to_thread(self.checkpoint.save, rows)
+
+    def _changed(self, batch: SampleBatch) -> list[tuple[str, str, int, str]]:
+        """Checkpoint rows of the equipment the last delivery changed."""
+        ts = int(batch.ts_ns.max()) if len(batch) else 0
+        rows = []
+        for path in sorted(self.rules.touched):
+            doc = json.dumps(self.rules.equipment[path].snapshot(), sort_keys=True)
+            if self._saved.get(path) != doc:
+                rows.append((path, self.rules.fingerprints[path], ts, doc))
+                self._saved[path] = doc
+        return rows
 
     async def on_events(self, events: Sequence[MachineEvent]) -> None:
         await self.inner.on_events(events)
 
     def events_of(self, batch: SampleBatch) -> list[MachineEvent]:
         """The events the rule tags of ``batch`` produce (each equipment's in time order)."""
+        self.rules.touched = set()
         if not any(self.rules.reads(t) for t in batch.tags):
             return []
         return self.rules.events(self._good_rows(batch))

@@ -51,6 +51,7 @@ from shopfloor.clock import Clock, WallClock
 from shopfloor.connect.buffer import BufferedSink
 from shopfloor.connect.registry import registry
 from shopfloor.connect.rules import RuleSink
+from shopfloor.connect.rules_store import RULES_FILE, RuleCheckpoint
 from shopfloor.connect.sink import SampleBatch, SampleSink
 from shopfloor.connect.status import ConnectorStatus
 from shopfloor.errors import BusError, ConfigError
@@ -97,6 +98,8 @@ class IngestConfig:
     log_every_s: float = 10.0
     #: Serve ``shopfloor query`` for other processes (DuckDB stores only).
     query_endpoint: bool = True
+    #: Keep the tag-to-event rules' memory in ``data_dir/rules.sqlite`` (a restart resumes it).
+    keep_rules: bool = True
 
     def validate(self) -> IngestConfig:
         if not isinstance(self.workers, int) or not 1 <= self.workers <= 64:
@@ -157,7 +160,8 @@ class IngestService:
         #: Where connectors (and anything else producing samples) deliver.
         self.sink = FanOutSink(self.subscribers, self.buffer)
         #: Tags of plain devices become machine events by their equipment's rules.
-        self.rules = RuleSink(plant, self.sink)
+        checkpoint = RuleCheckpoint(Path(data_dir) / RULES_FILE) if self.config.keep_rules else None
+        self.rules = RuleSink(plant, self.sink, checkpoint)
         rules_or_sink: SampleSink = self.rules if self.rules else self.sink
         self.meters = {p: Meter(p, rules_or_sink) for p in registry()}
         self._log_task: asyncio.Task[None] | None = None
@@ -249,6 +253,8 @@ class IngestService:
             await self.publisher.transport.close()
         for writer in self.writers:
             await writer.stop()
+        if self.rules.checkpoint is not None:
+            self.rules.checkpoint.close()
         if self.query is not None:
             await self.query.stop()
         self.connectors, self.writers, self.publisher, self.query = [], [], None, None

@@ -123,7 +123,8 @@ def compose_platform(
     plant): stores under ``data_dir``, ingest of the plant file's endpoints through the bus into
     the historian and the API's live values and event log, MES on the floor, live equipment
     health, the assessment, the API and dashboard. With ``journal_events`` the machine events are
-    kept in ``data_dir/events.sqlite`` and a restart starts with them."""
+    kept in ``data_dir/events.sqlite`` and the tag-to-event rules' memory in
+    ``data_dir/rules.sqlite``, and a restart starts with them."""
     auth = open_auth(auth_url(s))
     credential = auth.first_admin()
     mes = open_mes(mes_url(s), plant=plant, clock=clock)
@@ -152,7 +153,11 @@ def compose_platform(
         clock=clock,
         status=ctx.status,
         report=_status_line,
-        config=IngestConfig(modbus_poll_s=s.modbus_poll_s, pki_dir=s.pki_dir or s.data_dir / "pki"),
+        config=IngestConfig(
+            modbus_poll_s=s.modbus_poll_s,
+            pki_dir=s.pki_dir or s.data_dir / "pki",
+            keep_rules=journal_events,
+        ),
     )
     ingest.subscribe(ctx.live)
     floor = FloorService(

@@ -7,8 +7,10 @@ the per-protocol endpoints of the settings for what declares none (``modbus_url`
 ``broker_url``, or on the embedded broker on ``mqtt_port`` when none is given). Tag-to-event rules
 turn plain devices' tags into the machine events MES and the KPIs read.
 
-Times are the plant's: a real plant runs on the wall clock. No orders are generated: they come
-from the ERP (``shopfloor erp import``), the API or the dashboard.
+Times are the plant's: a real plant runs on the wall clock; a plant that keeps its own time (a
+virtual plant in another process, ``shopfloor sim serve``) names its clock file in the
+``plant_clock`` setting and everything here, devices' timestamps included, runs on it. No orders
+are generated: they come from the ERP (``shopfloor erp import``), the API or the dashboard.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import typer
 from shopfloor.api import Extension
 from shopfloor.assess.probe import Target
 from shopfloor.bus.broker import Broker
-from shopfloor.clock import WallClock
+from shopfloor.clock import Clock, WallClock, read_clock_file
 from shopfloor.config import Settings, load_settings
 from shopfloor.connect.registry import registry
 from shopfloor.plant.loader import load_plant
@@ -73,6 +75,11 @@ class _Announce:
         return Health(True)
 
 
+def plant_clock(s: Settings) -> Clock:
+    """The plant's clock: the ``plant_clock`` file's when set, else the wall clock."""
+    return read_clock_file(s.plant_clock) if s.plant_clock is not None else WallClock()
+
+
 def compose_serve(
     s: Settings, extensions: Sequence[Extension] = (), *, train_health: bool = False
 ) -> tuple[Runtime, Platform]:
@@ -99,7 +106,7 @@ def compose_serve(
         return IngestEndpoints(s.opcua_url, mqtt_url() if needs_bus else None, s.modbus_url)
 
     runtime = Runtime([])
-    clock = WallClock()
+    clock = plant_clock(s)
     built = compose_platform(
         s,
         plant,

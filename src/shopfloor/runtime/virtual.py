@@ -17,6 +17,7 @@ from pathlib import Path
 import typer
 
 from shopfloor.bus.broker import Broker
+from shopfloor.clock import LinearClock
 from shopfloor.config import load_settings
 from shopfloor.connect.modbus import ModbusGateway
 from shopfloor.connect.opcua.server import OpcUaServer
@@ -29,6 +30,9 @@ from shopfloor.runtime.compose import Runtime
 from shopfloor.service import Health, Service
 from shopfloor.sim.outlet import TagBlock, TagValue
 from shopfloor.sim.paced import VirtualPlant
+
+#: The clock file ``sim serve`` writes under its ``data_dir``.
+CLOCK_FILE = "plant-clock.json"
 
 
 @dataclass
@@ -46,6 +50,8 @@ class VirtualPlantSetup:
     mqtt_port: int = 0
     pki_dir: Path = field(default_factory=lambda: Path(".shopfloor/pki"))
     connected: bool = False
+    #: Where the plant's clock is written once it runs (for ``serve``'s ``plant_clock``).
+    clock_file: Path | None = None
 
 
 @dataclass
@@ -160,7 +166,7 @@ class _LateEdge:
 async def serve(setup: VirtualPlantSetup, *, announce: bool = True) -> None:
     """Serve the virtual plant until SIGINT/SIGTERM."""
     rt = build(setup)
-    rt.runtime.services.append(_Announcer(rt, announce))
+    rt.runtime.services.append(_Announcer(rt, announce, setup.clock_file))
     await rt.runtime.run_until_stopped()
 
 
@@ -169,17 +175,23 @@ class _Announcer:
 
     name = "announce"
 
-    def __init__(self, rt: VirtualPlantRuntime, enabled: bool) -> None:
-        self.rt, self.enabled = rt, enabled
+    def __init__(
+        self, rt: VirtualPlantRuntime, enabled: bool, clock_file: Path | None = None
+    ) -> None:
+        self.rt, self.enabled, self.clock_file = rt, enabled, clock_file
 
     async def start(self) -> None:
+        p = self.rt.plant
+        if self.clock_file is not None:  # the plant runs: its clock is known from now on
+            LinearClock.following(p, p.speed).write(self.clock_file)
         if not self.enabled:
             return
-        p = self.rt.plant
         name = p.plant.name or p.plant.site.id
         typer.echo(f"virtual plant {name!r} running at speed {p.speed:g}")
         for proto, url in self.rt.endpoints().items():
             typer.echo(f"  {proto:8s} {url}")
+        if self.clock_file is not None:
+            typer.echo(f"  clock    {self.clock_file} (serve with SHOPFLOOR_PLANT_CLOCK)")
         if self.rt.edge is not None:
             typer.echo(f"  sparkplug group {p.plant.site.id!r}, topics spBv1.0/{p.plant.site.id}/#")
         typer.echo("press Ctrl-C to stop")
@@ -228,5 +240,6 @@ def serve_command(
         mqtt_url=s.broker_url,
         mqtt_port=s.mqtt_port,
         pki_dir=s.pki_dir or s.data_dir / "pki",
+        clock_file=s.data_dir / CLOCK_FILE,
     )
     asyncio.run(serve(setup))
