@@ -111,6 +111,8 @@ class Spy:
             self._seen += len(new)
         for topic, data in new:
             parts = topic.split("/")
+            if parts[1] == "STATE":  # a host application's, not the edge's
+                continue
             kind, node = parts[2], parts[3]
             device = parts[4] if len(parts) > 4 else None
             if kind in ("NCMD", "DCMD"):
@@ -384,3 +386,49 @@ async def test_ncmd_reboot_starts_a_new_session(edge: SparkplugEdge, spy: Spy) -
     births = [b.payload.metric("bdSeq") for b in spy.of("NBIRTH")]
     assert [b.value for b in births if b is not None] == [0, 1]
     assert_seq_continuous(spy.decoded())
+
+
+async def test_with_a_primary_host_births_wait_for_it_and_data_is_kept_while_it_is_away(
+    mosquitto: Mosquitto, spy: Spy
+) -> None:
+    """Sparkplug 3.0 primary host: no NBIRTH before its STATE says online; when it goes offline
+    the session ends (NDEATH) and the events of the meantime come as historical after the
+    births of the next session."""
+    state = "spBv1.0/STATE/mes-1"
+
+    def say(online: bool) -> None:
+        doc = f'{{"online": {str(online).lower()}, "timestamp": 1}}'.encode()
+        spy.client.publish(state, doc, qos=1, retain=True).wait_for_publish(10)
+
+    say(False)
+    config = EdgeConfig(mosquitto.url, publish_interval_s=0.02, primary_host_id="mes-1")
+    e = SparkplugEdge(tiny_plant(), Recorder(), config)
+    await e.start()
+    try:
+        before = MachineEvent(EventKind.PART_START, M1, T0, serial="S0", seq=1)
+        e.on_event(before)
+        wait_for("the edge to be connected", lambda: e.sessions[0].connects >= 1)
+        assert not spy.of("NBIRTH")
+        say(True)
+        wait_for("the births", lambda: len(spy.of("DBIRTH")) == 2)
+        first = wait_for("the event kept before", lambda: spy.metrics("m1", "event"))
+        assert MachineEvent.from_bytes(first[0].value.encode()) == before
+        say(False)
+        wait_for("the NDEATH", lambda: spy.of("NDEATH"))
+        away = [
+            MachineEvent(EventKind.PART_COMPLETE, M1, T0 + i * 10**9, payload={"good": True},
+                         seq=i + 1)
+            for i in (1, 2, 3)
+        ]  # fmt: skip
+        for ev in away:
+            e.on_event(ev)
+        assert len(spy.of("NBIRTH")) == 1
+        say(True)
+        wait_for("the second births", lambda: len(spy.of("NBIRTH")) == 2)
+        wait_for("the kept events", lambda: len(spy.metrics("m1", "event")) == 4)
+        kept = spy.metrics("m1", "event")[1:]
+        assert [MachineEvent.from_bytes(m.value.encode()) for m in kept] == away
+        assert all(m.is_historical for m in kept)
+    finally:
+        await e.stop()
+        spy.client.publish(state, b"", qos=1, retain=True).wait_for_publish(10)

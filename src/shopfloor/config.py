@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     speed: float = Field(1.0, gt=0, description="Virtual plant speed factor against wall time")
     seed: int = Field(1, description="Random seed of the virtual plant")
     sim_start: datetime = Field(DEFAULT_EPOCH, description="Virtual time start instant (UTC)")
+    sparkplug_primary_host: str | None = Field(
+        None,
+        description="sim serve: the Sparkplug primary host id the virtual edge nodes wait for "
+        "and keep data for while it is offline (serve's is shopfloor-ingest); none = no "
+        "primary host",
+    )
     plant_clock: Path | None = Field(
         None,
         description="serve: the clock file of a plant that keeps its own time (shopfloor sim "

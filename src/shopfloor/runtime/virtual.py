@@ -21,6 +21,7 @@ from shopfloor.clock import LinearClock
 from shopfloor.config import load_settings
 from shopfloor.connect.modbus import ModbusGateway
 from shopfloor.connect.opcua.server import OpcUaServer
+from shopfloor.connect.sparkplug.config import EdgeConfig
 from shopfloor.connect.sparkplug.edge import SparkplugEdge
 from shopfloor.errors import ConfigError
 from shopfloor.events import MachineEvent
@@ -52,6 +53,9 @@ class VirtualPlantSetup:
     connected: bool = False
     #: Where the plant's clock is written once it runs (for ``serve``'s ``plant_clock``).
     clock_file: Path | None = None
+    #: Sparkplug primary host the edge nodes wait for and keep data for (see
+    #: :attr:`~shopfloor.connect.sparkplug.config.EdgeConfig.primary_host_id`).
+    sparkplug_primary_host: str | None = None
 
 
 @dataclass
@@ -118,7 +122,7 @@ def build(setup: VirtualPlantSetup) -> VirtualPlantRuntime:
         vp.attach(modbus)
     runtime = VirtualPlantRuntime(Runtime(services), vp, opcua, modbus, None, broker, mqtt_url)
     if Protocol.SPARKPLUG in protocols:
-        edge = _LateEdge(plant, vp, runtime)
+        edge = _LateEdge(plant, vp, runtime, setup.sparkplug_primary_host)
         services.append(edge)
         vp.attach(edge)
     services.append(vp)
@@ -131,15 +135,22 @@ class _LateEdge:
 
     name = "sparkplug-edge"
 
-    def __init__(self, plant: Plant, vp: VirtualPlant, rt: VirtualPlantRuntime) -> None:
-        self.plant, self.vp, self.rt = plant, vp, rt
+    def __init__(
+        self,
+        plant: Plant,
+        vp: VirtualPlant,
+        rt: VirtualPlantRuntime,
+        primary_host: str | None = None,
+    ) -> None:
+        self.plant, self.vp, self.rt, self.primary_host = plant, vp, rt, primary_host
         self.edge: SparkplugEdge | None = None
 
     async def start(self) -> None:
         if self.rt.mqtt_url is None:
             assert self.rt.broker is not None
             self.rt.mqtt_url = self.rt.broker.url
-        self.edge = SparkplugEdge(self.plant, self.vp, self.rt.mqtt_url, clock=self.vp)
+        config = EdgeConfig(self.rt.mqtt_url, primary_host_id=self.primary_host)
+        self.edge = SparkplugEdge(self.plant, self.vp, config, clock=self.vp)
         self.rt.edge = self.edge
         await self.edge.start()
 
@@ -241,5 +252,6 @@ def serve_command(
         mqtt_port=s.mqtt_port,
         pki_dir=s.pki_dir or s.data_dir / "pki",
         clock_file=s.data_dir / CLOCK_FILE,
+        sparkplug_primary_host=s.sparkplug_primary_host,
     )
     asyncio.run(serve(setup))

@@ -98,6 +98,11 @@ class EdgeConfig:
     parked_max: int = 100
     #: Seconds to wait for the explicit NDEATH to reach the broker on a clean stop.
     stop_timeout_s: float = 5.0
+    #: The primary host application's id (Sparkplug 3.0): births wait until its STATE on
+    #: ``spBv1.0/STATE/<id>`` says online; when it goes offline the session ends and the
+    #: plant's events and waveforms are kept (``max_offline``) and sent as historical to the
+    #: host when it is back. None: no primary host, publish whenever connected.
+    primary_host_id: str | None = None
 
     def validate(self) -> EdgeConfig:
         """Return ``self`` if every field is valid, else raise :class:`ConfigError`."""
@@ -110,6 +115,8 @@ class EdgeConfig:
             )
         if self.group_id is not None:
             check_topic_id("group_id", self.group_id)
+        if self.primary_host_id is not None:
+            check_topic_id("primary_host_id", self.primary_host_id)
         checks: list[tuple[str, bool, str]] = [
             ("publish_interval_s", 0.001 <= self.publish_interval_s <= 60, "0.001-60 seconds"),
             ("keepalive_s", 1 <= self.keepalive_s <= 65535, "1-65535 seconds"),

@@ -12,6 +12,7 @@ described in :mod:`~shopfloor.connect.sparkplug.edge`, the metrics in
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import deque
@@ -113,6 +114,18 @@ class NodeSession:
         self.sent: dict[int, TagValue] = {}
         self.pending: dict[str, list[Metric]] = {d: [] for d in self.devices}
         self.backlog: deque[tuple[str, Metric]] = deque(maxlen=cfg.max_offline)
+        #: Events kept offline apart from the blocks, so that a burst of waveforms cannot
+        #: push a state change or a part out.
+        self.backlog_events: deque[tuple[str, Metric]] = deque(maxlen=cfg.max_offline)
+        #: The primary host application is online (always, when none is configured).
+        self.host_online = cfg.primary_host_id is None
+        self._host_lost = False  # it went offline while we were born: end the session
+        self._ending = False  # this session is being ended on purpose
+        self._state_topic = (
+            f"{NAMESPACE}/{MessageType.STATE}/{cfg.primary_host_id}"
+            if cfg.primary_host_id is not None
+            else None
+        )
         self.dead: set[str] = set()
         self.desk = CommandDesk(node, ctx.control, ctx.clock, ctx.stats, ctx.park)
         self.client, self._used = self._client(), False
@@ -145,7 +158,11 @@ class NodeSession:
         self.bdseq, self._next_bdseq = self._will_bdseq, (self._will_bdseq + 1) % 256
         group, node = self.node.group_id, self.node.edge_node_id
         dcmd_all = f"{NAMESPACE}/{group}/{MessageType.DCMD}/{node}/+"
-        client.subscribe([(self.topic(MessageType.NCMD), 1), (dcmd_all, 1)])
+        subs = [(self.topic(MessageType.NCMD), 1), (dcmd_all, 1)]
+        if self._state_topic is not None:  # its retained STATE tells at once
+            self.host_online = False
+            subs.append((self._state_topic, 1))
+        client.subscribe(subs)
         self.connects += 1
         self._session += 1
         self._connected = True
@@ -154,11 +171,28 @@ class NodeSession:
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
         self._connected = False
         self.disconnects += 1
-        if not self.ctx.stopping.is_set():
+        if not self.ctx.stopping.is_set() and not self._ending:
             log.warning("sparkplug edge %s: connection lost (%s), reconnecting", self.name, rc)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic == self._state_topic:
+            self._on_state(bytes(msg.payload))
+            return
         self.ctx.post_command(self, msg.topic, bytes(msg.payload))
+
+    def _on_state(self, data: bytes) -> None:
+        """The primary host's STATE (Sparkplug 3.0: ``{"online": bool, "timestamp": ms}``)."""
+        try:
+            online = json.loads(data).get("online")
+        except (ValueError, AttributeError):
+            online = None
+        if not isinstance(online, bool):
+            log.warning("sparkplug edge %s: STATE of the primary host unreadable", self.name)
+            return
+        if not online and self.host_online:
+            self._host_lost = True
+        self.host_online = online
+        self.ctx.wake.set()
 
     # ---- publisher thread -------------------------------------------------------------------
 
@@ -221,7 +255,21 @@ class NodeSession:
         return ok
 
     def ensure_born(self) -> None:
-        if self._connected and self._born != self._session:
+        """Births once connected (and, with a primary host, once it is online). When the
+        primary host went offline the session ends (NDEATH) and a new one waits for it
+        (Sparkplug 3.0): what the plant does meanwhile is kept and sent as historical."""
+        if self._host_lost:
+            self._host_lost = False
+            if self.online:
+                log.info("sparkplug edge %s: primary host offline, holding data", self.name)
+                self._ending = True
+                try:
+                    self.close()
+                finally:
+                    self._ending = False
+                self.open()
+                return
+        if self._connected and self.host_online and self._born != self._session:
             self.birth()
 
     def birth(self) -> None:
@@ -240,9 +288,10 @@ class NodeSession:
             if dev.device_id not in self.dead:
                 self._dbirth(dev)
         self._born = session
-        while self.backlog:  # sent with the pending data at the end of this publish cycle
-            dev_id, metric = self.backlog.popleft()
-            self.pending[dev_id].append(metric)
+        for kept in (self.backlog_events, self.backlog):  # sent at the end of this cycle
+            while kept:
+                dev_id, metric = kept.popleft()
+                self.pending[dev_id].append(metric)
 
     def _dbirth(self, dev: DevicePoints) -> None:
         now = self.ctx.now_ms()
@@ -296,17 +345,23 @@ class NodeSession:
         self.ctx.stats["blocks"] += 1
 
     def event(self, dev: DevicePoints, event: MachineEvent) -> None:
-        self._queue(dev.device_id, event_metric(dev.event_alias, event, historical=not self.online))
+        metric = event_metric(dev.event_alias, event, historical=not self.online)
+        self._queue(dev.device_id, metric, self.backlog_events)
         self.ctx.stats["events"] += 1
 
-    def _queue(self, device: str, metric: Metric) -> None:
+    def _queue(
+        self, device: str, metric: Metric, kept: deque[tuple[str, Metric]] | None = None
+    ) -> None:
         if device in self.dead:
             self.ctx.stats["dropped"] += 1
         elif self.online:
             self.pending[device].append(metric)
         else:
-            self.ctx.stats["dropped"] += len(self.backlog) == self.backlog.maxlen
-            self.backlog.append((device, metric))
+            self._keep(device, metric, self.backlog if kept is None else kept)
+
+    def _keep(self, device: str, metric: Metric, kept: deque[tuple[str, Metric]]) -> None:
+        self.ctx.stats["dropped"] += len(kept) == kept.maxlen
+        kept.append((device, metric))
 
     def flush(self) -> None:
         """DDATA per device with what piled up (chunked); NDATA when a node counter changed."""
@@ -327,8 +382,8 @@ class NodeSession:
             if not (self.online and self._send(MessageType.DDATA, dev_id, metrics[i : i + CHUNK])):
                 for m in metrics[i:]:  # the session dropped since they were queued: keep them
                     m.is_historical = True
-                    self.ctx.stats["dropped"] += len(self.backlog) == self.backlog.maxlen
-                    self.backlog.append((dev_id, m))
+                    event = m.alias == self.devices[dev_id].event_alias
+                    self._keep(dev_id, m, self.backlog_events if event else self.backlog)
                 return
 
     def command(self, topic: str, data: bytes) -> None:
