@@ -76,9 +76,25 @@ class EventLog:
         #: Time of the oldest event kept (None while empty).
         self.first_ns: int | None = None
         self.journal = journal
+        #: Per equipment, ``(ts_ns, seq)`` of its newest event received.
+        self._last: dict[str, tuple[int, int]] = {}
         if journal is not None:
             self._events.extend(journal.newest(maxlen))
             self.first_ns = min((ev.ts_ns for ev in self._events), default=None)
+            self._mark(self._events)
+
+    def _mark(self, events: Iterable[MachineEvent]) -> None:
+        last = self._last
+        for ev in events:
+            mark = (ev.ts_ns, ev.seq)
+            if mark > last.get(ev.equipment, (-1, -1)):
+                last[ev.equipment] = mark
+
+    def last_of(self, equipment: str) -> tuple[int, int] | None:
+        """``(ts_ns, seq)`` of the newest event of ``equipment`` received (kept or not), or
+        None: where a connector that reads what it missed resumes."""
+        with self._lock:
+            return self._last.get(equipment)
 
     def extend(self, events: Iterable[MachineEvent]) -> None:
         events = list(events)
@@ -88,6 +104,7 @@ class EventLog:
             for ev in events:
                 self._events.append(ev)
                 self.received += 1
+            self._mark(events)
             self.first_ns = self._events[0].ts_ns if self._events else None
 
     def until(self, end_ns: int | None) -> list[MachineEvent]:

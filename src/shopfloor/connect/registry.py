@@ -85,6 +85,9 @@ class BuildContext:
     host_id: str = "shopfloor"
     #: ``<protocol>-<n>`` names: the n-th session of the protocol (0 first).
     index: int = 0
+    #: ``(ts_ns, seq)`` of the newest machine event already stored for an equipment (None:
+    #: none): where a connector that can read what it missed (OPC UA event history) resumes.
+    resume: Callable[[str], tuple[int, int] | None] | None = None
 
 
 Probe = Callable[..., Awaitable[list["DeviceProbe"]]]

@@ -134,8 +134,12 @@ class IngestService:
         status: ConnectorStatus | None = None,
         config: IngestConfig | None = None,
         report: Callable[[str], None] | None = None,
+        resume: Callable[[str], tuple[int, int] | None] | None = None,
     ) -> None:
         self.plant, self.historian, self.bus = plant, historian, bus
+        #: ``(ts_ns, seq)`` of an equipment's newest stored event, for connectors that read
+        #: back what they missed (see :attr:`~shopfloor.connect.registry.BuildContext.resume`).
+        self.resume = resume
         #: Where the periodic line goes (default: this module's logger at INFO).
         self.report = report or (lambda line: log.info("%s", line))
         self.config = (config or IngestConfig()).validate()
@@ -232,6 +236,7 @@ class IngestService:
             modbus_poll_s=cfg.modbus_poll_s,
             sparkplug_host_id=cfg.group,
             pki_dir=cfg.pki_dir,
+            resume=self.resume,
         )
         for connector in self.connectors:
             await connector.start()

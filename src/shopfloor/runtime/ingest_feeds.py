@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +99,7 @@ def connectors(
     modbus_poll_s: float = 1.0,
     sparkplug_host_id: str = "shopfloor",
     pki_dir: Path | None = None,
+    resume: Callable[[str], tuple[int, int] | None] | None = None,
 ) -> list[Service]:
     """One service per session of every registered protocol that has networked equipment."""
     out: list[Service] = []
@@ -110,7 +111,7 @@ def connectors(
         for n, session in enumerate(sessions):
             ctx = BuildContext(
                 plant, meters[name], clock, status, poll_interval_s=modbus_poll_s, pki_dir=pki_dir,
-                host_id=sparkplug_host_id, index=n,
+                host_id=sparkplug_host_id, index=n, resume=resume,
             )  # fmt: skip
             out.append(row.service(session, ctx))
         if missing:

@@ -153,6 +153,7 @@ def compose_platform(
         clock=clock,
         status=ctx.status,
         report=_status_line,
+        resume=events.last_of,
         config=IngestConfig(
             modbus_poll_s=s.modbus_poll_s,
             pki_dir=s.pki_dir or s.data_dir / "pki",

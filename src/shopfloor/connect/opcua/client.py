@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from asyncua import Client, ua
@@ -340,6 +341,34 @@ class OpcUaClient:
             )
             results = await sub.create_monitored_items(items) if items else []
         return sub, [r if isinstance(r, ua.StatusCode) else None for r in results]
+
+    async def event_history(
+        self, node: ua.NodeId, start: datetime, event_filter: ua.EventFilter, limit: int
+    ) -> list[list[ua.Variant]]:
+        """The events ``node`` notified since ``start`` (HistoryRead of events, continuation
+        points followed), each as its selected fields; at most ``limit``."""
+        client = self._live()
+        details = ua.ReadEventDetails()
+        details.StartTime = start
+        details.EndTime = ua.get_win_epoch()  # open: up to now
+        details.NumValuesPerNode = 0
+        details.Filter = event_filter
+        out: list[list[ua.Variant]] = []
+        cont: bytes | None = None
+        while len(out) < limit:
+            params = ua.HistoryReadParameters()
+            params.HistoryReadDetails = details
+            params.TimestampsToReturn = ua.TimestampsToReturn.Both
+            params.NodesToRead = [ua.HistoryReadValueId(NodeId=node, ContinuationPoint=cont)]
+            async with self._guard("history read of events"):
+                (result,) = await client.uaclient.history_read(params)
+            self._check(result.StatusCode, "history read of events")
+            events = result.HistoryData.Events if result.HistoryData is not None else []
+            out.extend(list(e.EventFields) for e in events or [])
+            cont = result.ContinuationPoint
+            if not cont or not events:
+                break
+        return out[:limit]
 
     def _check(self, code: ua.StatusCode, what: str, hint: str = "") -> None:
         if code.is_good():

@@ -28,6 +28,9 @@ class OpcUaServerConfig:
     pki_dir: Path | None = None
     security: tuple[str, ...] = (SecurityPolicy.NONE.value, SecurityPolicy.BASIC256SHA256.value)
     trust: str = ClientTrust.TOFU.value
+    #: Machine events kept for HistoryRead on the Server object (the newest; 0: none), so a
+    #: client that was away reads what it missed.
+    event_history: int = 100_000
 
     @property
     def policies(self) -> tuple[SecurityPolicy, ...]:
@@ -54,6 +57,9 @@ class OpcUaServerConfig:
             errors.append(exc.message)
         if any(p.secure for p in policies) and self.pki_dir is None:
             errors.append("pki_dir: needed for the Basic256Sha256 policy (certificates live there)")
+        history = self.event_history
+        if isinstance(history, bool) or not isinstance(history, int) or history < 0:
+            errors.append(f"event_history: {history!r} must be a number of events, 0 or more")
         try:
             ClientTrust(self.trust)
         except ValueError:

@@ -23,8 +23,8 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,9 @@ from .trust import CertificateTrust
 
 log = logging.getLogger(__name__)
 
+#: Events remembered to drop one delivered twice (history read and notification).
+RECENT_EVENTS = 10_000
+
 
 class OpcUaConnector(ConnectorOps):
     """Reads one OPC UA server into ``sink`` and commands its equipment (see the module doc)."""
@@ -67,8 +70,14 @@ class OpcUaConnector(ConnectorOps):
         rng: Uniform | None = None,
         status: ConnectorStatus | None = None,
         name: str = "opcua-client",
+        resume: Callable[[str], tuple[int, int] | None] | None = None,
     ) -> None:
         self.name = name
+        #: Per equipment, ``(ts_ns, seq)`` of the newest event delivered (or stored before
+        #: this process, from ``resume``): where reading the server's event history resumes.
+        self.cursor: dict[str, tuple[int, int]] = {}
+        self._resume = resume
+        self._recent: OrderedDict[tuple[str, int, int, str], None] = OrderedDict()
         self.plant = plant
         self.config = config.validate()
         self.sink = sink
@@ -223,7 +232,7 @@ class OpcUaConnector(ConnectorOps):
                 self.clock,
                 self.stats,
             )
-            await self._on_refused(await session.open())
+            await self._on_refused(await session.open(self._since()))
             self._online()
             await session.wait()
             why = f": {client.lost_reason}" if client.lost_reason else ""
@@ -237,6 +246,35 @@ class OpcUaConnector(ConnectorOps):
             if session is not None:
                 await session.close()
             await client.close()
+
+    def _since(self) -> dict[str, tuple[int, int]]:
+        """Where each equipment's missed events begin (see :meth:`.LiveSession.open`)."""
+        if self._resume is not None:
+            for path in self.points.served:
+                if path not in self.cursor:
+                    known = self._resume(path)
+                    if known is not None:
+                        self.cursor[path] = known
+        return dict(self.cursor)
+
+    def _fresh(self, events: list[MachineEvent]) -> list[MachineEvent]:
+        """``events`` without those already delivered (an event read from the history and
+        then notified too); the cursor moves on."""
+        out = []
+        for ev in events:
+            if ev.seq:
+                key = (ev.equipment, ev.ts_ns, ev.seq, ev.kind.value)
+                if key in self._recent:
+                    self.stats["events_duplicate"] += 1
+                    continue
+                self._recent[key] = None
+                if len(self._recent) > RECENT_EVENTS:
+                    self._recent.popitem(last=False)
+            out.append(ev)
+            mark = (ev.ts_ns, ev.seq)
+            if mark > self.cursor.get(ev.equipment, (-1, -1)):
+                self.cursor[ev.equipment] = mark
+        return out
 
     def _online(self) -> None:
         self._backoff.reset()
@@ -299,6 +337,7 @@ class OpcUaConnector(ConnectorOps):
             if received:
                 self._count_messages(batch)
             await self._to_sink(self.sink.on_samples(batch), len(batch), "samples")
+        events = self._fresh(events) if events else events
         if events:
             self.stats["events"] += len(events)
             await self._to_sink(self.sink.on_events(events), len(events), "events")

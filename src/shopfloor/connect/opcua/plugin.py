@@ -30,7 +30,7 @@ class OpcUaRow:
         server: OpcUaServer = session.detail
         return OpcUaConnector(
             ctx.plant, server.client_config(ctx.pki_dir), ctx.sink, equipment=server.equipment,
-            clock=ctx.clock, status=ctx.status,
+            clock=ctx.clock, status=ctx.status, resume=ctx.resume,
             name="opcua-client" if ctx.index == 0 else f"opcua-client-{ctx.index + 1}",
         )  # fmt: skip
 

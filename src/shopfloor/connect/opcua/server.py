@@ -66,8 +66,11 @@ class OpcUaServer:
         equipment: Iterable[str] | None = None,
         clock: Clock | None = None,
         name: str = "opcua-server",
+        event_history: int = OpcUaServerConfig.event_history,
     ) -> None:
-        config = OpcUaServerConfig(host, port, pki_dir, tuple(security), str(trust))
+        config = OpcUaServerConfig(
+            host, port, pki_dir, tuple(security), str(trust), event_history=event_history
+        )
         self.config = config.validate()
         self.name = name
         self.plant = plant
@@ -144,6 +147,14 @@ class OpcUaServer:
                 server, index[self.points.namespace], nodes.equipment
             )
             await server.start()
+            if self.config.event_history:  # HistoryRead of events on the Server object
+                # kept by count, not age: asyncua ages events against the wall clock, which
+                # a plant on its own clock is not on (its storage takes None: no age limit)
+                await server.historize_node_event(
+                    server.nodes.server,
+                    period=None,  # type: ignore[arg-type]
+                    count=self.config.event_history,
+                )
         except OSError as exc:
             raise ConnectorError(
                 f"{self.name}: cannot listen on {self.config.host}:{self.config.port}: {exc}"

@@ -17,19 +17,30 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
+from asyncua import ua
 from asyncua.common.subscription import Subscription
 
-from shopfloor.clock import Clock
+from shopfloor.clock import Clock, from_ns
 from shopfloor.connect.sink import SampleBatch
-from shopfloor.errors import NotFound
+from shopfloor.errors import ConnectorError, ConnectorUnavailable, DecodeError, NotFound
 from shopfloor.events import MachineEvent
 
 from .client import OpcUaClient
 from .client_config import OpcUaClientConfig
-from .subscription import Notifications, Watch, event_request, event_type_id, item_request
+from .subscription import (
+    Notifications,
+    Watch,
+    event_request,
+    event_type_id,
+    item_request,
+    machine_event,
+)
+from .uatypes import std
 
 log = logging.getLogger(__name__)
 
+#: At most this many events are read back from a server's event history per reconnect.
+HISTORY_LIMIT = 200_000
 #: Server-side queue of the machine-event item (events are few but must not be lost).
 EVENT_QUEUE_SIZE = 1000
 
@@ -56,13 +67,21 @@ class LiveSession:
         events = config.events and client.has_namespace(plant_namespace)
         self.event_handle = len(self.watches) + 1 if events else None
         self.notes = Notifications(self.watches, self.event_handle, equipment, clock, stats)
+        self.stats = stats
         self._sub: Subscription | None = None
         self._ready = asyncio.Event()
         self._closing = False
         self._tasks: list[asyncio.Task[None]] = []
 
-    async def open(self) -> list[tuple[Watch, str]]:
-        """Create the subscription; the watches the server refused, each with the reason."""
+    async def open(
+        self, since: dict[str, tuple[int, int]] | None = None
+    ) -> list[tuple[Watch, str]]:
+        """Create the subscription; the watches the server refused, each with the reason.
+
+        With ``since`` (per equipment, ``(ts_ns, seq)`` of the newest event it has), the machine
+        events notified while this client was away are read from the server's event history
+        (HistoryRead on the Server object) and delivered before any notification of the new
+        subscription; a server that keeps no history is said once, and the session goes on."""
         refused: list[tuple[Watch, str]] = []
         requests, handles = [], []
         for handle, watch in self.notes.watches.items():
@@ -95,11 +114,59 @@ class LiveSession:
                 )
             else:
                 refused.append((self.notes.watches[handle], status.name))
+        if self.event_handle is not None and since:
+            await self._catch_up(since)
         self._tasks = [
             asyncio.create_task(self._read(), name="opcua-read"),
             asyncio.create_task(self._flush(), name="opcua-flush"),
         ]
         return refused
+
+    async def _catch_up(self, since: dict[str, tuple[int, int]]) -> None:
+        start = min(ts for ts, _seq in since.values())
+        ns = self.client.namespace_index(self.plant_namespace)
+        request = event_request(event_type_id(ns), 0, 0)
+        flt = request.RequestedParameters.Filter
+        server = std(ua.ObjectIds.Server)
+        try:
+            (notifier,) = await self.client.read([server], ua.AttributeIds.EventNotifier)
+            bits = int(notifier.Value.Value) if notifier.Value is not None else 0
+            if not bits >> ua.EventNotifier.HistoryRead & 1:  # (a bit number) it keeps none
+                raise ConnectorError("its Server object's EventNotifier has no HistoryRead")
+            rows = await self.client.event_history(server, from_ns(start), flt, HISTORY_LIMIT)
+        except ConnectorUnavailable:
+            raise
+        except (ConnectorError, TypeError, ValueError) as exc:
+            self.stats["event_history_unavailable"] += 1
+            if self.stats["event_history_unavailable"] == 1:
+                log.warning(
+                    "OPC UA %s keeps no event history (%s): events while shopfloor was away "
+                    "are not read back (said once)",
+                    self.client.endpoint,
+                    getattr(exc, "message", exc),
+                )
+            return
+        missed = []
+        for fields in rows:
+            try:
+                ev = machine_event(fields)
+            except DecodeError:
+                self.stats["history_events_malformed"] += 1
+                continue
+            if ev.equipment not in self.notes.equipment:
+                continue
+            mark = since.get(ev.equipment)
+            if mark is None or (ev.ts_ns, ev.seq) > mark:
+                missed.append(ev)
+        missed.sort(key=lambda e: (e.ts_ns, e.seq))
+        self.stats["events_from_history"] += len(missed)
+        if missed:
+            log.info(
+                "OPC UA %s: %d machine events read back from the event history",
+                self.client.endpoint,
+                len(missed),
+            )
+            await self.deliver(SampleBatch.from_samples([]), missed)
 
     async def wait(self) -> None:
         """Until the session is lost (or a task fails, which is logged and ends it too)."""
