@@ -311,3 +311,44 @@ def test_every_page_renders_a_non_blank_screenshot(page: Any) -> None:
         page.screenshot(path=str(shot), full_page=True)
         pixels = np.asarray(Image.open(shot).convert("L"), dtype=np.float64)
         assert pixels.std() > 10, f"{route}: blank screenshot (std {pixels.std():.1f})"
+
+
+def test_the_overview_lists_a_foreign_sparkplug_device_the_plant_file_lacks(
+    page: Any, demo: DemoPlatform
+) -> None:
+    """An edge node nobody declared births on the plant's Sparkplug group: its metric is
+    stored and listed on the overview as a tag to add to the plant file."""
+    import paho.mqtt.client as mqtt
+
+    from shopfloor.connect.sparkplug.codec import DataType, Metric, Payload, encode_payload
+
+    url = demo.rt.mqtt_url
+    assert url is not None
+    host, port = url.removeprefix("mqtt://").rsplit(":", 1)
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="foreign-edge-9")
+    client.connect(host, int(port))
+    client.loop_start()
+    now = demo.ctx.clock.now_ns() // 1_000_000
+    node = Payload(timestamp=now, seq=0, metrics=[
+        Metric(name="bdSeq", timestamp=now, datatype=DataType.UInt64, value=0)])  # fmt: skip
+    device = Payload(timestamp=now, seq=1, metrics=[
+        Metric(name="temp", timestamp=now, datatype=DataType.Double, value=22.5)])  # fmt: skip
+    try:
+        for topic, payload in (
+            ("spBv1.0/suzhou/NBIRTH/edge-9", node),
+            ("spBv1.0/suzhou/DBIRTH/edge-9/dev-1", device),
+        ):
+            client.publish(topic, encode_payload(payload), qos=1).wait_for_publish(10)
+        tag = "suzhou/sparkplug/edge-9/edge/dev-1/temp"
+        _open(page, "overview")
+        deadline = page.evaluate("Date.now()") + DEADLINE_MS
+        while not page.query_selector(f"code:text-is('{tag}')"):
+            assert page.evaluate("Date.now()") < deadline, "the foreign tag never showed"
+            page.reload()
+            page.wait_for_selector("[data-page=overview] .board")
+        row = page.inner_text(f"tr:has(code:text-is('{tag}'))")
+        assert "22.5" in row
+        assert load("en")["overview.undeclared.title"] in page.inner_text("[data-page=overview]")
+    finally:
+        client.loop_stop()
+        client.disconnect()

@@ -18,6 +18,7 @@ BENCH_MODULES: list[str] = [
     "shopfloor.schedule.bench",
     "shopfloor.mes.bench",
     "shopfloor.runtime.bench_serve",
+    "shopfloor.runtime.bench_kpi_live",
     "shopfloor.historian.bench",
     "shopfloor.api.bench",
     "shopfloor.maintenance.bench",

@@ -46,6 +46,8 @@ class Layout:
     unit_value: dict[str, float]
     #: Tag id of a line meter's cumulative energy (unit ``kW.h``) -> the line.
     meter_tags: dict[str, str]
+    #: Line -> the equipment its output leaves from (eligible for its routings' last step).
+    outputs: dict[str, frozenset[str]]
 
     @classmethod
     def from_plant(cls, plant: Plant) -> Layout:
@@ -86,6 +88,15 @@ class Layout:
             },
             unit_value={p.id: p.unit_value for p in plant.products},
             meter_tags=meter_tags,
+            outputs={
+                path: frozenset(
+                    plant.resolve(e)
+                    for r in plant.routings
+                    if line_of_routing[r.id] == path
+                    for e in r.operations[-1].eligible
+                )
+                for path in lines
+            },
         )
 
     def meter_line(self, equipment: str) -> str | None:

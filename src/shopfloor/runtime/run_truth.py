@@ -9,7 +9,7 @@ true energy of all its equipment.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from shopfloor.clock import NS_PER_S
@@ -44,13 +44,28 @@ def _entry(units: Sequence[EquipmentTruth], produced: int, good: int, kwh: float
     }
 
 
-def truth_entries(truth: Truth, layout: Layout) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{"lines": {path: truth KPIs}, "equipment": {path: truth KPIs}}``."""
+def truth_entries(
+    truth: Truth, layout: Layout, observed: Collection[str] | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{"lines": {path: truth KPIs}, "equipment": {path: truth KPIs}}``.
+
+    With ``observed`` (the equipment whose data reaches the platform), a line's time figures
+    are over its observed work units only, and its quantities (and OEE, quality, energy per
+    unit) are None unless every equipment of its output (``output``) is observed: what a
+    platform that cannot see a manual station can be checked against."""
     equipment = {
         p: _entry([t], t.produced, t.good, t.energy_kwh) for p, t in truth.equipment.items()
     }
     lines = {}
     for p, ln in truth.lines.items():
-        units = [truth.equipment[u] for u in layout.lines[p].work_units]
+        work = layout.lines[p].work_units
+        units = [truth.equipment[u] for u in work if observed is None or u in observed]
         lines[p] = _entry(units, ln.produced, ln.good, ln.energy_kwh)
+        if observed is not None:
+            unseen = sorted(u for u in work if u not in observed)
+            out = layout.outputs.get(p, frozenset())
+            if not out <= set(observed):
+                for k in ("oee", "quality_ratio", "kwh_per_unit", "pq", "gq"):
+                    lines[p][k] = None
+            lines[p]["unobserved"] = unseen
     return {"lines": lines, "equipment": equipment}

@@ -167,3 +167,34 @@ def tags(
         if wanted is None or f"{path}/{t.name}" in wanted
     ]
     return paging.page(rows)
+
+
+@router.get("/tags/undeclared")
+def undeclared_tags(ctx: Ctx, who: Reader, paging: Annotated[Paging, Depends()]) -> dict[str, Any]:
+    """Tags the platform received that the plant file does not declare (a Sparkplug device or
+    metric not in the file, a message on the UNS from another publisher, a machine removed from
+    the file): in the historian or among the live values, with the newest value seen. Add them
+    to the plant file to give them units, names and rules (``shopfloor plant discover`` drafts
+    one)."""
+    declared = set(ctx.plant.tag_ids())
+    live = {v.tag: v for v in ctx.live.snapshot()}
+    stored: dict[str, tuple[str, str]] = {}
+    if ctx.historian is not None:
+        with ctx.historian.lock:
+            stored = {t.name: (t.unit, t.data_type) for t in ctx.historian.registry}
+    rows = []
+    for name in sorted((set(live) | set(stored)) - declared):
+        unit, data_type = stored.get(name, ("", ""))
+        owner = name.rsplit("/", 1)[0]
+        last = live.get(name)
+        rows.append(
+            {
+                "tag": name,
+                "equipment": owner if owner in ctx.plant.equipment_by_path else None,
+                "unit": unit,
+                "data_type": data_type or None,
+                "stored": name in stored,
+                "last": last.to_dict() if last is not None else None,
+            }
+        )
+    return paging.page(rows)

@@ -1,6 +1,6 @@
 // Plant overview: the andon board of every equipment, coloured by its live PackML state.
 import { all, api, optional } from "./api.js";
-import { PACKML, h, section, stateCategory, stateLabel, stateOf } from "./fmt.js";
+import { PACKML, h, num, section, stateCategory, stateLabel, stateOf, table, when } from "./fmt.js";
 import { t } from "./i18n.js";
 import { liveValue, onLive } from "./live.js";
 
@@ -26,12 +26,35 @@ function tile(eq, alarmCount) {
   return el;
 }
 
+/** Tags received that the plant file does not declare: what to add to it. */
+function undeclared(page) {
+  if (!page.items.length) return null;
+  const rows = page.items.map((i) => [
+    h("code", {}, i.tag),
+    i.equipment ? h("a", { href: `#/equipment/${i.equipment}` }, i.equipment) : "–",
+    i.last ? (i.last.text !== null ? i.last.text : num(i.last.value, 3)) : "–",
+    i.last ? when(i.last.ts) : t("overview.undeclared.stored"),
+  ]);
+  return section(
+    "overview.undeclared.title",
+    h("p", { class: "note" }, t("overview.undeclared.hint")),
+    table(
+      ["overview.undeclared.tag", "overview.undeclared.equipment", "overview.undeclared.value", "overview.undeclared.time"],
+      rows,
+    ),
+    page.next_offset !== null && page.next_offset !== undefined
+      ? h("p", { class: "note" }, t("overview.undeclared.more", { n: page.items.length }))
+      : null,
+  );
+}
+
 export async function render(page) {
-  const [plant, equipment, states, alarms] = await Promise.all([
+  const [plant, equipment, states, alarms, extra] = await Promise.all([
     api("/plant"),
     all("/plant/equipment"),
     optional("/equipment-states", { params: { limit: 1000 } }, { items: [] }),
     optional("/alarms", { params: { limit: 1000 } }, { items: [] }),
+    optional("/tags/undeclared", { params: { limit: 100 } }, { items: [] }),
   ]);
   const alarmsOf = {};
   for (const a of alarms.items) alarmsOf[a.equipment] = (alarmsOf[a.equipment] || 0) + 1;
@@ -62,6 +85,8 @@ export async function render(page) {
       );
     }
   }
+  const notes = undeclared(extra);
+  if (notes) page.append(notes);
   for (const st of states.items) if (tiles.has(st.equipment)) setState(tiles.get(st.equipment), st.state);
   for (const [path, el] of tiles) {
     const name = stateOf(liveValue(`${path}/state`));
