@@ -1,6 +1,8 @@
 """``shopfloor serve`` on two machines served by node-opcua (not by us), one PackML-named and one
 Machine-Tools-named (tests/interop/opcua_machines.mjs), each given only its preset and endpoint:
-state time, counts and OEE from the API equal the fixture's script."""
+state time, counts and OEE from the API equal the fixture's script. Discovery also finds the
+fixture's third machine, which follows no companion specification, with its variables' units
+and ranges."""
 
 from __future__ import annotations
 
@@ -80,7 +82,13 @@ async def test_serve_gives_the_scripted_states_counts_and_oee(tmp_path: Path, so
             url = f"opc.tcp://127.0.0.1:{port}/"
             args = ["plant", "discover", url, "--out", str(plant)]
             assert await asyncio.to_thread(main, args) == 0
-            assert [e.preset for *_r, e in load_plant(plant).walk()] == ["packml", "machine_tools"]
+            drafted = load_plant(plant)
+            assert [e.preset for *_r, e in drafted.walk()] == ["packml", "machine_tools", None]
+            oven = drafted.equipment("oven")  # no companion spec: its variables, described
+            temp = oven.tag("temperature")
+            assert (temp.unit, temp.eu_range, temp.data_type.value) == ("Cel", (0.0, 400.0),
+                                                                        "double")  # fmt: skip
+            assert oven.tag("door_open").data_type.value == "bool"
         settings = load_settings(plant=str(plant), data_dir=tmp_path / "data", api_port=0)
         runtime, built = compose_serve(settings)
         await runtime.start()

@@ -109,6 +109,17 @@ def test_rates_above_1khz_are_refused() -> None:
     assert path.endswith("tags[0].rate_hz") and "1 kHz" in msg
 
 
+def test_an_engineering_range_is_low_then_high() -> None:
+    doc = _doc()
+    tag = doc["areas"][0]["lines"][0]["cells"][0]["equipment"][0]["tags"][0]
+    tag["eu_range"] = [0, 400]
+    eq = doc["areas"][0]["lines"][0]["cells"][0]["equipment"][0]
+    assert parse_plant(doc).equipment(eq["id"]).tag(tag["name"]).eu_range == (0.0, 400.0)
+    tag["eu_range"] = [400, 0]
+    [(path, msg)] = _errors(doc)
+    assert path.endswith("tags[0].eu_range") and "low < high" in msg
+
+
 def test_cross_references_are_checked() -> None:
     doc = _doc(
         products=[{"id": "p1", "unit_value": 10, "routing": "nope"}],

@@ -7,6 +7,8 @@
 //   Lathe:  an OPC UA for Machine Tools (OPC 40501) machine: Lathe/Production/ActiveProgram/
 //           {Name, State/CurrentState/Number}, Production/ProductionPlan/Job-1/PartSets/
 //           Set-1/PartsCompletedPerRun.
+//   Oven:   no companion specification: an AnalogItem Oven/Temperature (Double, degree
+//           Celsius as its EngineeringUnits, EURange 0..400) and Oven/DoorOpen (Boolean).
 // Prints "ready <namespace uri>" once listening. On the stdin line "go <t0 ms> <ms per s>" it
 // runs the script in fast time, every value stamped with its virtual source time from t0:
 //   0..240 s Execute / Running making 100 parts (every 25th a reject on the Filler),
@@ -63,6 +65,20 @@ const l = {
   state: variable(current, "Number", "UInt32", 2), // Ended
   parts: variable(partSet, "PartsCompletedPerRun", "UInt32", 0),
 };
+
+const oven = ns.addObject({ organizedBy: objects, browseName: "Oven", nodeId: "s=Oven" });
+const ovenTemp = ns.addAnalogDataItem({
+  componentOf: oven, browseName: "Temperature", nodeId: "s=Oven/Temperature", dataType: "Double",
+  engineeringUnitsRange: { low: 0, high: 400 },
+  engineeringUnits: {
+    namespaceUri: "http://www.opcfoundation.org/UA/units/un/cefact",
+    unitId: 0x43454c, // "CEL" (UN/CEFACT common code, one byte per character)
+    displayName: { text: "°C" },
+    description: { text: "degree Celsius" },
+  },
+});
+ovenTemp.setValueFromSource(new Variant({ dataType: DataType.Double, value: 180 }), StatusCodes.Good);
+variable(oven, "DoorOpen", "Boolean", false);
 
 await server.start();
 console.log(`ready ${NS}`);

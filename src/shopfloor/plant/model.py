@@ -8,6 +8,7 @@ are refused so that a typo in a plant file is an error, not a silent default.
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, time
 from enum import StrEnum
 from functools import cached_property
@@ -165,6 +166,15 @@ class Tag(_Model):
     modbus: ModbusRegister | None = None
     #: Deadband (absolute, in the tag's unit) used when publishing changes.
     deadband: float = Field(default=0.0, ge=0)
+    #: ``[low, high]``: the values the instrument can give, in the tag's unit (OPC UA EURange).
+    eu_range: tuple[float, float] | None = None
+
+    @field_validator("eu_range")
+    @classmethod
+    def _range(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not (math.isfinite(v[0]) and math.isfinite(v[1]) and v[0] < v[1]):
+            raise ValueError(f"must be [low, high] with low < high, got {list(v)}")
+        return v
 
     @field_validator("rate_hz")
     @classmethod

@@ -27,6 +27,7 @@ def _tag(path: str, t: Tag) -> dict[str, Any]:
         "data_type": t.data_type.value,
         "rate_hz": t.rate_hz,
         "signal": t.signal,
+        "eu_range": list(t.eu_range) if t.eu_range is not None else None,
     }
 
 
