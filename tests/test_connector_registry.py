@@ -15,9 +15,9 @@ from shopfloor.connect.modbus.feed import ModbusFeed
 from shopfloor.connect.opcua.connector import OpcUaConnector
 from shopfloor.connect.sparkplug.host import SparkplugHost
 from shopfloor.connect.status import ConnectorStatus
-from shopfloor.errors import ConfigError
+from shopfloor.errors import ConfigError, ValidationFailed
 from shopfloor.plant import parse_plant
-from shopfloor.runtime.ingest_feeds import IngestEndpoints, Meter, connectors
+from shopfloor.runtime.ingest_feeds import IngestEndpoints, Meter, connectors, networked
 
 
 class Sink:
@@ -108,6 +108,31 @@ def test_a_third_party_protocol_is_one_entry_point(
     assert list(rows) == ["opcua", "sparkplug", "modbus", "s7"]
     assert reg.title("s7") == "Siemens S7"
     assert "connector entry point broken = tests.no_such_module:ROW cannot be loaded" in caplog.text
+    # a plant file may name it: its equipment is networked over the new row
+    doc = {
+        "enterprise": {"id": "x"}, "site": {"id": "s"},
+        "areas": [{"id": "a", "lines": [{"id": "l", "cells": [{"id": "c", "equipment": [
+            {"id": "plc-1", "name": "PLC", "class": "press", "protocol": "s7",
+             "tags": [{"name": "run", "data_type": "bool"}]},
+        ]}]}]}],
+    }  # fmt: skip
+    plant = parse_plant(doc)
+    assert plant.equipment("plc-1").protocol.value == "s7"
+    assert networked(plant) == {"s7": ["s/a/l/c/plc-1"]}
+
+
+def test_a_protocol_no_connector_registers_is_refused_naming_the_known(fresh_registry: Any) -> None:
+    doc = {
+        "enterprise": {"id": "x"}, "site": {"id": "s"},
+        "areas": [{"id": "a", "lines": [{"id": "l", "cells": [{"id": "c", "equipment": [
+            {"id": "plc-1", "name": "PLC", "class": "press", "protocol": "profinet"},
+        ]}]}]}],
+    }  # fmt: skip
+    with pytest.raises(ValidationFailed) as err:
+        parse_plant(doc)
+    ((where, why),) = err.value.errors
+    assert where.endswith("equipment[0].protocol")
+    assert "'profinet' is not a registered protocol (known: opcua, sparkplug, modbus, none" in why
 
 
 async def test_runtime_and_assessment_read_the_rows() -> None:

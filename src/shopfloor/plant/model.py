@@ -14,7 +14,15 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from shopfloor.ids import SEGMENT_RE
 from shopfloor.plant.rules import EventRules, expand_preset
@@ -74,10 +82,42 @@ class Connectivity(StrEnum):
 
 
 class Protocol(StrEnum):
+    """The protocols shipped, and any other a connector package registers (entry point group
+    ``shopfloor.connectors``): ``Protocol("s7")`` is a member once a row named ``s7`` is
+    registered (see :mod:`shopfloor.connect.registry`)."""
+
     OPCUA = "opcua"
     SPARKPLUG = "sparkplug"
     MODBUS = "modbus"
     NONE = "none"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Protocol | None:
+        if not isinstance(value, str) or value not in registered_protocols():
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        cls._value2member_map_[value] = member
+        return member
+
+
+def registered_protocols() -> list[str]:
+    """Every protocol a plant file may name: the registered connectors' and ``none``."""
+    from shopfloor.connect.registry import registry  # (the registry imports this module)
+
+    return [*registry(), Protocol.NONE.value]
+
+
+def _protocol(value: Any) -> Any:
+    if isinstance(value, str) and not isinstance(value, Protocol):
+        known = registered_protocols()
+        if value not in known:
+            raise ValueError(
+                f"{value!r} is not a registered protocol (known: {', '.join(known)}; a "
+                "connector package adds one through the shopfloor.connectors entry point)"
+            )
+    return value
 
 
 class DataType(StrEnum):
@@ -248,7 +288,7 @@ class Equipment(_Model):
     automated: bool = False
     key: bool = False
     connectivity: Connectivity = Connectivity.NATIVE
-    protocol: Protocol = Protocol.OPCUA
+    protocol: Annotated[Protocol, BeforeValidator(_protocol)] = Protocol.OPCUA
     endpoint: Endpoint = Field(default_factory=Endpoint)
     tags: tuple[Tag, ...] = ()
     #: A companion-spec preset (``packml``, ``machine_tools``) that adds tags and rules.
