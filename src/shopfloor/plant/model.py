@@ -267,6 +267,18 @@ class Endpoint(_Model):
     #: User name, and the environment variable that holds the password (never the password).
     username: str | None = None
     password_env: str | None = None
+    #: OPC UA: a certificate user identity instead of a user name: the certificate and private
+    #: key files (PEM or DER), relative to the working folder.
+    user_certificate: str | None = None
+    user_key: str | None = None
+
+    @model_validator(mode="after")
+    def _identity(self) -> Endpoint:
+        if (self.user_certificate is None) != (self.user_key is None):
+            raise ValueError("user_certificate and user_key go together")
+        if self.user_certificate is not None and self.username is not None:
+            raise ValueError("give username or user_certificate, not both")
+        return self
 
     @field_validator("url")
     @classmethod

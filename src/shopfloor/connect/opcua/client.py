@@ -120,6 +120,16 @@ class OpcUaClient:
         if cfg.username:
             client.set_user(cfg.username)
             client.set_password(cfg.password or "")
+        elif cfg.user_certificate is not None and cfg.user_key is not None:
+            try:
+                await client.load_client_certificate(str(cfg.user_certificate))
+                await client.load_private_key(cfg.user_key)
+            except (OSError, ValueError) as exc:
+                raise ConnectorError(
+                    f"OPC UA server {cfg.endpoint}: the user certificate "
+                    f"{cfg.user_certificate} or key {cfg.user_key} cannot be read: {exc}",
+                    code="connect.opcua_user_certificate",
+                ) from None
         lost = self.lost = asyncio.Event()
         self.lost_reason = ""
 

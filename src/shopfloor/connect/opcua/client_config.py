@@ -55,6 +55,10 @@ class OpcUaClientConfig:
     #: User name token for the session (None: anonymous) and its password (never logged).
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    #: X.509 user identity instead (OPC 10000-4, X509IdentityToken): the user's certificate
+    #: and private key files (PEM or DER); the key signs the server's nonce at activation.
+    user_certificate: Path | None = None
+    user_key: Path | None = None
 
     @property
     def policy(self) -> SecurityPolicy:
@@ -93,6 +97,15 @@ class OpcUaClientConfig:
             errors.append("password: given without a username")
         if self.username is not None and not self.username.strip():
             errors.append("username: empty (None is anonymous)")
+        if (self.user_certificate is None) != (self.user_key is None):
+            errors.append("user_certificate, user_key: a certificate identity needs both files")
+        elif self.user_certificate is not None:
+            if self.username is not None:
+                errors.append("user_certificate: give a user name or a certificate, not both")
+            for name in ("user_certificate", "user_key"):
+                path = getattr(self, name)
+                if not Path(path).is_file():
+                    errors.append(f"{name}: {path} is not a file")
         if self.application_uri is not None and ":" not in self.application_uri:
             errors.append(f"application_uri: {self.application_uri!r} is not a URI")
         for name in ("timeout_s", "watchdog_s", "publishing_interval_ms", "backoff_initial_s"):

@@ -3,7 +3,9 @@
 An equipment's own ``endpoint`` (``url``, or host and port) wins; without one it is read from
 the settings' ``opcua_url``. Equipment on the same server with the same security and the same
 user shares one session; a user name comes with the environment variable that holds its
-password (``password_env``), read when the session is configured, never stored in the plant file.
+password (``password_env``), read when the session is configured, never stored in the plant file;
+a certificate identity names its certificate and private-key files (``user_certificate``,
+``user_key``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class OpcUaServer:
     mode: str | None = None
     username: str | None = None
     password_env: str | None = None
+    user_certificate: str | None = None
+    user_key: str | None = None
     equipment: tuple[str, ...] = ()
 
     def client_config(self, pki_dir: Path | None = None) -> OpcUaClientConfig:
@@ -44,13 +48,19 @@ class OpcUaServer:
                     field="password_env",
                 )
             config = replace(config, username=self.username, password=password)
+        if self.user_certificate is not None or self.user_key is not None:
+            config = replace(
+                config,
+                user_certificate=Path(self.user_certificate) if self.user_certificate else None,
+                user_key=Path(self.user_key) if self.user_key else None,
+            )
         return config.validate()
 
 
 def opcua_servers(plant: Plant, default_url: str | None) -> tuple[list[OpcUaServer], list[str]]:
     """The plant's OPC UA equipment grouped by session, and the paths of equipment with no
     server to read it from."""
-    groups: dict[tuple[str, str | None, str | None, str | None, str | None], list[str]] = {}
+    groups: dict[OpcUaServer, list[str]] = {}
     missing: list[str] = []
     for path, *_r, eq in plant.walk():
         if eq.connectivity is Connectivity.NONE or eq.protocol is not Protocol.OPCUA:
@@ -63,7 +73,10 @@ def opcua_servers(plant: Plant, default_url: str | None) -> tuple[list[OpcUaServ
         if url is None:
             missing.append(path)
             continue
-        key = (url, ep.security, ep.mode, ep.username, ep.password_env)
+        key = OpcUaServer(
+            url, ep.security, ep.mode, ep.username, ep.password_env, ep.user_certificate,
+            ep.user_key,
+        )  # fmt: skip
         groups.setdefault(key, []).append(path)
-    servers = [OpcUaServer(*key, equipment=tuple(paths)) for key, paths in groups.items()]
+    servers = [replace(key, equipment=tuple(paths)) for key, paths in groups.items()]
     return servers, missing
