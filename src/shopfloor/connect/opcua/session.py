@@ -146,6 +146,15 @@ class LiveSession:
                     getattr(exc, "message", exc),
                 )
             return
+        if len(rows) >= HISTORY_LIMIT:
+            log.warning(
+                "OPC UA %s: the event history since %s holds more than %d events; the first "
+                "%d are read back",
+                self.client.endpoint,
+                from_ns(start).isoformat(),
+                HISTORY_LIMIT,
+                HISTORY_LIMIT,
+            )
         missed = []
         for fields in rows:
             try:
