@@ -62,13 +62,19 @@ NESTED: list[tuple[str, str, str, str]] = [
 ]
 
 
+def _version(value: bool) -> None:
+    """``--version``: printed while the options are read, before any command is needed."""
+    if value:
+        typer.echo(f"shopfloor {__version__}")
+        raise typer.Exit(0)
+
+
 def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", is_eager=True, callback=_version
+    ),
     log_level: str = typer.Option("WARNING", "--log-level", help="DEBUG, INFO, WARNING, ERROR"),
 ) -> None:
-    if version:
-        typer.echo(__version__)
-        raise typer.Exit(0)
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -80,10 +81,16 @@ class VirtualPlantRuntime:
 
 
 def _check_port(host: str, port: int, setting: str) -> None:
-    """Fail before starting anything when a fixed port is taken, naming the setting."""
+    """Fail before starting anything when a fixed port is taken, naming the setting.
+
+    The probe binds as the servers do (``SO_REUSEADDR``, asyncio's default on Unix), so the
+    connections a stopped server left in TIME_WAIT do not keep an immediate restart out for a
+    minute; a port another process listens on is still refused."""
     if port == 0:
         return
     with socket.socket() as s:
+        if hasattr(socket, "SO_REUSEADDR") and sys.platform != "win32":
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as exc:
