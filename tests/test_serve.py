@@ -12,6 +12,7 @@ from asyncua import ua
 
 from shopfloor.config import load_settings
 from shopfloor.historian.cli import query_history
+from shopfloor.plantclock import running_clock
 from shopfloor.runtime.serve import compose_serve
 from tests.conftest import free_port
 from tests.test_opcua_plain_device import PLANT, _machine
@@ -41,6 +42,10 @@ async def test_serve_reads_a_plain_packml_machine_into_history_mes_and_kpis(
     runtime, built = compose_serve(settings)
     await runtime.start()
     try:
+        # it publishes the plant's clock (here the wall clock) for the commands beside it
+        published = running_clock(settings.data_dir)
+        assert published is not None and published[1] == "shopfloor serve"
+        assert abs(published[0].now_ns() - time.time_ns()) < 60 * 10**9
         api = built.api.url
         async with httpx.AsyncClient(base_url=api, timeout=30) as client:
             c = built.credential
@@ -85,6 +90,7 @@ async def test_serve_reads_a_plain_packml_machine_into_history_mes_and_kpis(
 
         await _until("every tag in the historian", all_tags)
         await runtime.stop()
+        assert running_clock(settings.data_dir) is None  # withdrawn at the clean stop
         # a restart on the same data keeps the recorded window: the events were journalled
         runtime, built = compose_serve(settings)
         await runtime.start()

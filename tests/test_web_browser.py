@@ -352,3 +352,12 @@ def test_the_overview_lists_a_foreign_sparkplug_device_the_plant_file_lacks(
     finally:
         client.loop_stop()
         client.disconnect()
+
+
+def test_the_demo_publishes_its_plant_clock_for_the_commands_beside_it(demo: DemoPlatform) -> None:
+    from shopfloor.plantclock import running_clock
+
+    published = running_clock(demo.data_dir)
+    assert published is not None and published[1] == "shopfloor demo"
+    # the virtual plant's time, not the computer's: within a few plant seconds of the API's
+    assert abs(published[0].now_ns() - demo.ctx.clock.now_ns()) < 5 * 10**9

@@ -93,11 +93,13 @@ class LinearClock:
             "rate": self.rate,
         }
 
-    def write(self, path: Path) -> None:
-        """Write the clock to ``path`` (JSON), for other processes (:func:`read_clock_file`)."""
+    def write(self, path: Path, **extra: int | str) -> None:
+        """Write the clock to ``path`` (JSON, with ``extra`` fields), for other processes
+        (:func:`read_clock_file`)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        doc = self.to_dict() | extra
+        tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         tmp.replace(path)
 
 

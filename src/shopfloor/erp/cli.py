@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from shopfloor.clock import WallClock, parse_instant, to_ns
+from shopfloor.clock import parse_instant, to_ns
 from shopfloor.config import settings
 from shopfloor.erp.actuals import collect_actuals
 from shopfloor.erp.importer import read_document, run_import
@@ -30,6 +30,7 @@ from shopfloor.erp.versions import SUPPORTED, V0600
 from shopfloor.erp.webhook import load_hooks
 from shopfloor.errors import BadInput
 from shopfloor.mes import open_mes
+from shopfloor.mes.cli_common import mes_at, plant_clock
 from shopfloor.mes.db import default_url, make_engine
 
 app = typer.Typer(no_args_is_help=True, help="ERP integration: B2MML import and export.")
@@ -127,7 +128,8 @@ def import_command(
         )
         return
     output = PlantOutput(source, out=out, in_place=in_place)
-    result = run_import(doc, source, url, options=options, output=output)
+    clock = plant_clock(url, plant)  # orders are created in the plant's time
+    result = run_import(doc, source, url, options=options, output=output, clock=clock)
     _echo(result.to_dict(), as_json)
 
 
@@ -150,10 +152,11 @@ def export_command(
         raise BadInput(f"--to {end} must be after --from {start}")
     if version.upper() not in SUPPORTED:
         raise BadInput(f"--version {version!r}: choose one of {', '.join(SUPPORTED)}")
-    with open_mes(db, plant=plant or settings().plant) as mes:
+    with mes_at(db, plant) as mes:
         actuals = collect_actuals(mes, RefStore(mes.ctx.db.engine), start_ns, end_ns)
+        published = mes.ctx.now()  # the document is dated in the plant's time
     header = PerformanceHeader(
-        doc_id or f"PERF-{uuid.uuid4().hex[:12]}", start_ns, end_ns, WallClock().now_ns()
+        doc_id or f"PERF-{uuid.uuid4().hex[:12]}", start_ns, end_ns, published
     )
     xml = performance_xml(actuals, version.upper(), header, _schemas(schemas))
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from shopfloor.config import settings
 from shopfloor.errors import BadInput
 from shopfloor.mes.service import MesService, open_mes
 from shopfloor.plant import Plant, load_plant
+from shopfloor.plantclock import PlantClock
 
 DbOpt = Annotated[
     str | None,
@@ -42,9 +43,27 @@ def plant_named(name: str | None) -> Plant:
     return _plant(name, p.stat().st_mtime if p.is_file() else 0.0)
 
 
+def plant_clock(db: str | None = None, plant: str | None = None) -> PlantClock:
+    """The plant's clock for a command (see :mod:`shopfloor.plantclock`): a service running on
+    the settings' ``data_dir``, else the plant's recorded time in the MES at ``db``."""
+    s = settings()
+
+    def recorded() -> int | None:
+        mes = open_mes(db, plant=plant_named(plant))
+        try:
+            return mes.recorded_until()
+        finally:
+            mes.close()
+
+    return PlantClock(s.data_dir, s.plant_clock, recorded)
+
+
 @contextmanager
 def mes_at(db: str | None, plant: str | None) -> Iterator[MesService]:
-    mes = open_mes(db, plant=plant_named(plant))
+    """MES on the plant's clock (what it plans and stamps is in the plant's time)."""
+    clock = plant_clock(db, plant)
+    mes = open_mes(db, plant=plant_named(plant), clock=clock)
+    clock.recorded = mes.recorded_until  # (this MES: no second connection)
     try:
         yield mes
     finally:

@@ -29,6 +29,7 @@ from shopfloor.mes.dispatch import Dispatch
 from shopfloor.mes.lifecycle import MesConflict, MesNotFound, OrderStatus
 from shopfloor.mes.models import DispatchEntry, JobOrder, ScheduleProposal
 from shopfloor.mes.planning_problem import NS_PER_S, MesProblem, build_problem, open_operations
+from shopfloor.mes.recorded import check_plan_start
 from shopfloor.plant.model import Plant
 from shopfloor.schedule import InfeasibleSchedule, Schedule, check, dispatch_lists, score, solve
 from shopfloor.schedule.registry import specs
@@ -97,6 +98,7 @@ class Planning:
         if isinstance(threads, bool) or threads < 1:
             raise BadInput(f"threads: must be >= 1, got {threads!r}", field="threads")
         now = self.ctx.now()
+        check_plan_start(self.ctx, now)
         mp = self._problem(order_ids, now)
         result = solve(mp.problem, solver, time_limit=time_limit_s, threads=threads)
         bad = check(mp.problem, result.schedule)

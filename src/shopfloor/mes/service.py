@@ -35,6 +35,7 @@ from shopfloor.mes.planning import Planning
 from shopfloor.mes.production import Production
 from shopfloor.mes.quality import Quality
 from shopfloor.mes.reasons import ReasonTree, load_reasons
+from shopfloor.mes.recorded import recorded_until
 from shopfloor.mes.spc_watch import SpcWatch
 from shopfloor.plant import load_plant
 from shopfloor.plant.model import Plant
@@ -82,6 +83,10 @@ class MesService:
 
         with self.ctx.db.tx() as s:
             return int(s.scalar(select(func.count()).select_from(SeenEvent)) or 0)
+
+    def recorded_until(self) -> int | None:
+        """The plant's recorded time: the newest instant MES holds (None: none yet)."""
+        return recorded_until(self.ctx)
 
     def parked(self, limit: int = 100) -> list[ParkedEvent]:
         from sqlalchemy import select

@@ -26,6 +26,7 @@ from shopfloor.auth.store import Credential
 from shopfloor.clock import LinearClock
 from shopfloor.config import Settings, load_settings
 from shopfloor.plant.loader import load_plant
+from shopfloor.runtime.clock_file import PublishedClock
 from shopfloor.runtime.floor_orders import OrderPlan
 from shopfloor.runtime.ingest import IngestEndpoints
 from shopfloor.runtime.platform import bus_factory, compose_platform
@@ -103,7 +104,10 @@ def compose(
     stores, *rest = built.services
     rt.runtime.services = [
         stores,
-        *rt.runtime.services,
+        *rt.runtime.services,  # the virtual plant last: its clock runs from here on
+        PublishedClock(
+            s.data_dir, lambda: LinearClock.following(rt.plant, s.speed), "shopfloor demo"
+        ),
         *rest,
         _Announce(rt, built.api, built.credential),
     ]

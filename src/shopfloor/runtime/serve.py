@@ -23,11 +23,12 @@ import typer
 from shopfloor.api import Extension
 from shopfloor.assess.probe import Target
 from shopfloor.bus.broker import Broker
-from shopfloor.clock import Clock, WallClock, read_clock_file
+from shopfloor.clock import Clock, LinearClock, WallClock, read_clock_file
 from shopfloor.config import Settings, load_settings
 from shopfloor.connect.registry import registry
 from shopfloor.plant.loader import load_plant
 from shopfloor.plant.model import Plant
+from shopfloor.runtime.clock_file import PublishedClock
 from shopfloor.runtime.compose import Runtime
 from shopfloor.runtime.floor_orders import OrderPlan
 from shopfloor.runtime.ingest import IngestEndpoints
@@ -121,7 +122,12 @@ def compose_serve(
         train_health=train_health,
     )
     stores, *rest = built.services
-    runtime.services = [stores, *services, *rest, _Announce(built, endpoints)]
+    published = PublishedClock(
+        s.data_dir,
+        lambda: clock if isinstance(clock, LinearClock) else LinearClock.following(clock),
+        "shopfloor serve",
+    )
+    runtime.services = [stores, published, *services, *rest, _Announce(built, endpoints)]
     return runtime, built
 
 

@@ -8,6 +8,7 @@ the paced virtual plant, so every server is listening before the first value is 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import typer
 
+from shopfloor import plantclock
 from shopfloor.bus.broker import Broker
 from shopfloor.clock import LinearClock
 from shopfloor.config import load_settings
@@ -34,7 +36,7 @@ from shopfloor.sim.outlet import TagBlock, TagValue
 from shopfloor.sim.paced import VirtualPlant
 
 #: The clock file ``sim serve`` writes under its ``data_dir``.
-CLOCK_FILE = "plant-clock.json"
+CLOCK_FILE = plantclock.CLOCK_FILE
 
 
 @dataclass
@@ -201,7 +203,9 @@ class _Announcer:
     async def start(self) -> None:
         p = self.rt.plant
         if self.clock_file is not None:  # the plant runs: its clock is known from now on
-            LinearClock.following(p, p.speed).write(self.clock_file)
+            LinearClock.following(p, p.speed).write(
+                self.clock_file, pid=os.getpid(), source="shopfloor sim serve"
+            )
         if not self.enabled:
             return
         name = p.plant.name or p.plant.site.id
@@ -215,7 +219,8 @@ class _Announcer:
         typer.echo("press Ctrl-C to stop")
 
     async def stop(self) -> None:
-        return None
+        if self.clock_file is not None:
+            plantclock.withdraw(self.clock_file.parent)
 
     def health(self) -> Health:
         return Health(True)

@@ -32,6 +32,7 @@ class DemoPlatform:
     """``shopfloor demo`` under ``data_dir`` on free loopback ports, as a context manager."""
 
     def __init__(self, data_dir: Path, speed: float = 1.0) -> None:
+        self.data_dir = data_dir
         settings = load_settings(
             data_dir=data_dir,
             host="127.0.0.1",
