@@ -28,6 +28,7 @@ from shopfloor.config import Settings, load_settings
 from shopfloor.connect.registry import registry
 from shopfloor.plant.loader import load_plant
 from shopfloor.plant.model import Plant
+from shopfloor.plantclock import CLOCK_FILE
 from shopfloor.runtime.clock_file import PublishedClock
 from shopfloor.runtime.compose import Runtime
 from shopfloor.runtime.floor_orders import OrderPlan
@@ -127,7 +128,11 @@ def compose_serve(
         lambda: clock if isinstance(clock, LinearClock) else LinearClock.following(clock),
         "shopfloor serve",
     )
-    runtime.services = [stores, published, *services, *rest, _Announce(built, endpoints)]
+    own = s.data_dir / CLOCK_FILE
+    # (a plant clock read from this data_dir is the plant's own: not rewritten, not withdrawn)
+    reads_own = s.plant_clock is not None and s.plant_clock.resolve() == own.resolve()
+    clocks = [] if reads_own else [published]
+    runtime.services = [stores, *clocks, *services, *rest, _Announce(built, endpoints)]
     return runtime, built
 
 
