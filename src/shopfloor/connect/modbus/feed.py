@@ -62,12 +62,14 @@ class ModbusFeed:
 
     async def _send(self, samples: list[Sample]) -> None:
         per_device: Counter[str] = Counter()
+        seen: set[str] = set()
         for s in samples:
             device = s.tag.rsplit("/", 1)[0]
+            seen.add(device)
             if s.quality == Quality.GOOD:
                 per_device[device] += 1
-            else:
-                self.status.set_device_online(device, False)
+        for device in seen:  # online while it answers with good values, offline when it fails
+            self.status.set_device_online(device, device in per_device)
         for device, n in per_device.items():
             self.status.message(device, samples=n)
         self.status.set_online(self.poller.client.connected)
