@@ -361,3 +361,10 @@ def test_the_demo_publishes_its_plant_clock_for_the_commands_beside_it(demo: Dem
     assert published is not None and published[1] == "shopfloor demo"
     # the virtual plant's time, not the computer's: within a few plant seconds of the API's
     assert abs(published[0].now_ns() - demo.ctx.clock.now_ns()) < 5 * 10**9
+
+
+def test_every_line_card_is_headed_by_its_line(page: Any, demo: DemoPlatform) -> None:
+    _open(page, "overview")
+    for path, line in demo.ctx.plant.lines():
+        heading = page.inner_text(f'section[data-line="{path}"] h2')
+        assert heading == line.name, (path, heading)

@@ -76,10 +76,13 @@ export async function render(page) {
         tiles.set(eq.path, el);
         board.append(el);
       }
+      // each card is headed by its own line (not a generic "Line")
       page.append(
-        section(
-          "overview.line",
-          h("p", {}, h("a", { href: `#/line/${line.path}` }, `${area.name} › ${line.name}`)),
+        h(
+          "section",
+          { class: "card", dataset: { line: line.path } },
+          h("h2", {}, h("a", { href: `#/line/${line.path}` }, line.name)),
+          h("p", { class: "note" }, area.name),
           board,
         ),
       );
