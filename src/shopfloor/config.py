@@ -1,8 +1,14 @@
 """One typed Settings object, loaded once.
 
 Order of precedence: environment variables ``SHOPFLOOR_<KEY>`` (nested keys with ``__``), then
-the settings file (``SHOPFLOOR_CONFIG`` or ``./shopfloor.toml`` / ``./shopfloor.yaml``), then the
+the settings file (``SHOPFLOOR_CONFIG``, or ``./shopfloor.toml`` / ``./shopfloor.yaml``, or the
+user's ``$XDG_CONFIG_HOME/shopfloor/shopfloor.toml``, ``~/.config`` by default), then the
 defaults below. A missing or ill-typed value fails at start with the key in the message.
+
+The default ``data_dir`` is the user's data folder (``$XDG_DATA_HOME/shopfloor``,
+``~/.local/share/shopfloor`` by default), the same whatever folder a command runs from, so
+``shopfloor query``, ``trace`` and ``mes`` find the stores and the running service of
+``shopfloor demo`` or ``serve`` started elsewhere.
 """
 
 from __future__ import annotations
@@ -22,6 +28,21 @@ from shopfloor.clock import DEFAULT_EPOCH
 from shopfloor.errors import ConfigError
 
 
+def _xdg(variable: str, fallback: str) -> Path:
+    given = os.environ.get(variable)
+    return Path(given) if given and Path(given).is_absolute() else Path.home() / fallback
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/shopfloor``, else ``~/.local/share/shopfloor``."""
+    return _xdg("XDG_DATA_HOME", ".local/share") / "shopfloor"
+
+
+def user_config_file() -> Path:
+    """``$XDG_CONFIG_HOME/shopfloor/shopfloor.toml``, else ``~/.config/shopfloor/...``."""
+    return _xdg("XDG_CONFIG_HOME", ".config") / "shopfloor" / "shopfloor.toml"
+
+
 class Settings(BaseSettings):
     """Every setting of the platform, with its default and help."""
 
@@ -30,7 +51,25 @@ class Settings(BaseSettings):
     )
 
     plant: str = Field("demo", description="Example plant name or path to a plant YAML file")
-    data_dir: Path = Field(Path(".shopfloor"), description="Where stores, buffers and logs live")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where stores, buffers and logs live (the same for every folder a command "
+        "runs from)",
+    )
+    historian_url: str | None = Field(
+        None,
+        description="Historian store: a DuckDB file or a postgresql:// URL; none = "
+        "data_dir/historian.duckdb",
+    )
+    mes_url: str | None = Field(
+        None,
+        description="MES database: sqlite:///FILE or postgresql://...; none = data_dir/mes.sqlite",
+    )
+    auth_url: str | None = Field(
+        None,
+        description="Users, tokens and audit database: sqlite:///FILE or postgresql://...; "
+        "none = data_dir/auth.sqlite",
+    )
     broker_url: str | None = Field(
         None, description="MQTT broker URL (mqtt://host:port); none = start the embedded broker"
     )
@@ -101,9 +140,9 @@ class _FileSource(PydanticBaseSettingsSource):
             if not p.exists():
                 raise ConfigError(f"SHOPFLOOR_CONFIG: settings file {p} does not exist")
             return p
-        for candidate in ("shopfloor.toml", "shopfloor.yaml"):
-            if Path(candidate).exists():
-                return Path(candidate)
+        for candidate in (Path("shopfloor.toml"), Path("shopfloor.yaml"), user_config_file()):
+            if candidate.exists():
+                return candidate
         return None
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
@@ -159,7 +198,10 @@ def settings_markdown() -> str:
     ]
     for name, field in Settings.model_fields.items():
         default = field.default
-        shown = "none" if default is None else f"`{default}`"
+        if field.default_factory is default_data_dir:
+            shown = "`$XDG_DATA_HOME/shopfloor` (`~/.local/share/shopfloor`)"
+        else:
+            shown = "none" if default is None else f"`{default}`"
         rows.append(
             f"| `{name}` | `SHOPFLOOR_{name.upper()}` | {shown} | {field.description or ''} |"
         )

@@ -41,7 +41,9 @@ _PG_TRIGGERS = [
 
 
 def default_url(cfg: Settings) -> str:
-    """``sqlite:///<data_dir>/auth.sqlite``."""
+    """The ``auth_url`` setting, else ``sqlite:///<data_dir>/auth.sqlite``."""
+    if cfg.auth_url:
+        return cfg.auth_url
     return f"sqlite:///{(Path(cfg.data_dir) / DB_FILE).as_posix()}"
 
 

@@ -22,7 +22,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import typer
@@ -33,16 +33,20 @@ from shopfloor.historian.results import FORMATS, QueryResult
 from shopfloor.historian.store import Historian
 from shopfloor.historian.stores import is_postgres_url, open_store
 
+if TYPE_CHECKING:
+    from shopfloor.config import Settings
+
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 DEFAULT_STORE_NAME = "historian.duckdb"
 
 
-def default_store() -> str:
-    """``<data_dir>/historian.duckdb`` from the platform settings."""
+def default_store(cfg: Settings | None = None) -> str:
+    """The ``historian_url`` setting, else ``<data_dir>/historian.duckdb``."""
     from shopfloor.config import settings
 
-    return str(Path(settings().data_dir) / DEFAULT_STORE_NAME)
+    s = cfg or settings()
+    return s.historian_url or str(Path(s.data_dir) / DEFAULT_STORE_NAME)
 
 
 ENDPOINT_SUFFIX = ".endpoint"

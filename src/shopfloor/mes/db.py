@@ -30,9 +30,11 @@ DB_FILE = "mes.sqlite"
 
 
 def default_url(cfg: Settings | None = None) -> str:
-    """``sqlite:///<data_dir>/mes.sqlite``."""
-    data_dir = (cfg or settings()).data_dir
-    return f"sqlite:///{(Path(data_dir) / DB_FILE).as_posix()}"
+    """The ``mes_url`` setting, else ``sqlite:///<data_dir>/mes.sqlite``."""
+    s = cfg or settings()
+    if s.mes_url:
+        return s.mes_url
+    return f"sqlite:///{(Path(s.data_dir) / DB_FILE).as_posix()}"
 
 
 def make_engine(url: str) -> Engine:

@@ -30,6 +30,7 @@ from shopfloor.clock import Clock
 from shopfloor.config import Settings
 from shopfloor.connect.status import ConnectorStatus
 from shopfloor.historian import Historian, open_store
+from shopfloor.historian.cli import default_store
 from shopfloor.mes import MesService, open_mes
 from shopfloor.mes.db import default_url as mes_url
 from shopfloor.plant.model import Plant
@@ -55,7 +56,6 @@ def bus_factory(mqtt_url: Callable[[], str | None]) -> Callable[[str, bool], Tra
     return bus
 
 
-HISTORIAN_FILE = "historian.duckdb"
 EVENTS_FILE = "events.sqlite"
 
 
@@ -128,7 +128,7 @@ def compose_platform(
     auth = open_auth(auth_url(s))
     credential = auth.first_admin()
     mes = open_mes(mes_url(s), plant=plant, clock=clock)
-    historian = open_store(s.data_dir / HISTORIAN_FILE)
+    historian = open_store(default_store(s))
     historian.registry.register_plant(plant)
     journal = EventJournal(s.data_dir / EVENTS_FILE) if journal_events else None
     events = EventLog(journal=journal)

@@ -21,7 +21,7 @@ import typer
 from shopfloor import plantclock
 from shopfloor.bus.broker import Broker
 from shopfloor.clock import LinearClock
-from shopfloor.config import load_settings
+from shopfloor.config import default_data_dir, load_settings
 from shopfloor.connect.modbus import ModbusGateway
 from shopfloor.connect.opcua.server import OpcUaServer
 from shopfloor.connect.sparkplug.config import EdgeConfig
@@ -52,7 +52,7 @@ class VirtualPlantSetup:
     modbus_port: int = 0
     mqtt_url: str | None = None
     mqtt_port: int = 0
-    pki_dir: Path = field(default_factory=lambda: Path(".shopfloor/pki"))
+    pki_dir: Path = field(default_factory=lambda: default_data_dir() / "pki")
     connected: bool = False
     #: Where the plant's clock is written once it runs (for ``serve``'s ``plant_clock``).
     clock_file: Path | None = None
