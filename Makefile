@@ -32,7 +32,7 @@ tests/interop/node_modules/.stamp: tests/interop/package.json tests/interop/pack
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/shopfloor demo
+	$(BIN)/shopfloor demo --reset
 
 test: sysdeps $(STAMP) node
 	$(BIN)/python -m pytest -n auto -q

@@ -26,6 +26,7 @@ from shopfloor.auth.store import Credential
 from shopfloor.clock import LinearClock
 from shopfloor.config import Settings, load_settings
 from shopfloor.plant.loader import load_plant
+from shopfloor.runtime import demo_reset
 from shopfloor.runtime.clock_file import PublishedClock
 from shopfloor.runtime.floor_orders import OrderPlan
 from shopfloor.runtime.ingest import IngestEndpoints
@@ -124,6 +125,12 @@ def demo_command(
         "--train-health/--no-train-health",
         help="Train the health models on the plant's simulation when the registry has none.",
     ),
+    reset: bool = typer.Option(
+        False,
+        "--reset",
+        help="Start over: delete an earlier demo run's MES, historian and events in data_dir "
+        "(users and trained models stay).",
+    ),
 ) -> None:
     """Run the whole platform against the virtual plant; print the dashboard URL and the
     first admin credential."""
@@ -134,5 +141,12 @@ def demo_command(
     }
     from shopfloor.web import extension as dashboard
 
-    rt, _api, _cred = compose(load_settings(**overrides), [dashboard], train_health=train_health)
+    s = load_settings(**overrides)
+    if reset:
+        gone = demo_reset.reset(s)
+        names = ", ".join(p.name for p in gone) or "nothing to delete"
+        typer.echo(f"shopfloor demo: starting over in {s.data_dir} ({names})")
+    else:
+        demo_reset.check_fresh(s)
+    rt, _api, _cred = compose(s, [dashboard], train_health=train_health)
     asyncio.run(rt.runtime.run_until_stopped())
