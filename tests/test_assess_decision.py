@@ -58,9 +58,10 @@ def test_changing_a_threshold_changes_the_level_and_says_by_how_much() -> None:
     gate = next(
         g for g in doc["gates"] if g["grade"] == "basic" and g["metric"] == "device_networking_rate"
     )
-    assert gate["threshold"] == 1.05 and gate["source"] == "unsourced" and not gate["passed"]
+    assert gate["threshold"] == 1.05 and not gate["passed"]
+    assert gate["source"] == "your configured target"
     assert gate["margin"] == pytest.approx(-0.05)
-    assert any("short by 5.0% (unsourced" in line for line in doc["explanation"])
+    assert any("short by 5.0% (your configured target" in line for line in doc["explanation"])
 
 
 def test_sensitive_fields_are_masked_everywhere() -> None:

@@ -44,7 +44,7 @@ def test_highest_level_with_every_gate_passed() -> None:
     assert failed["ai_scenario_share"].margin == pytest.approx(-0.1)
     assert failed["ai_scenario_share"].sourced
     assert not failed["key_equipment_cnc_rate"].sourced
-    assert failed["key_equipment_cnc_rate"].to_dict()["source"] == "unsourced"
+    assert failed["key_equipment_cnc_rate"].to_dict()["source"] == "your configured target"
     assert failed["predictive_maintenance_coverage"].why_missing == "no value"
 
 

@@ -74,7 +74,7 @@ def test_the_pack_has_its_files_and_says_synthetic(pack: Path, doc: dict[str, An
     assert doc["level"] is None and doc["maturity_level"] is None  # no answers: level 1 unanswered
     for gate in doc["gates"]:
         assert {"value", "threshold", "source", "passed"} <= set(gate)
-    assert {g["source"] for g in doc["gates"] if not g["sourced"]} == {"unsourced"}
+    assert {g["source"] for g in doc["gates"] if not g["sourced"]} == {"your configured target"}
 
 
 def test_networking_list_has_one_row_per_equipment_with_protocol_and_points(
@@ -160,3 +160,29 @@ def test_package_pdf_holds_the_report_and_the_attachments(pack: Path) -> None:
     assert 0 < ws["completeness"] < 1
     cert = next(c for c in ws["certifications"] if c["id"] == "iso9001")
     assert cert["status"] == "valid" and cert["files"][0]["path"] == "iso9001.png"
+
+
+#: What no output may show: our own notes, instead of a public source or the configured label.
+INTERNAL = ("standards.md", "founders", "brief", "[src:", "dinhee", "unsourced", "search-index")
+
+
+def test_every_threshold_has_a_public_source_or_says_it_is_your_target(
+    pack: Path, doc: dict[str, Any]
+) -> None:
+    from shopfloor.assess.options import load_options
+
+    for grade in load_options(None).grades:  # the shipped rubric of levels
+        for gate in grade.gates:
+            if gate.source is None:
+                continue
+            assert not any(m in gate.source for m in INTERNAL), gate.source
+            assert "《" in gate.source or "GB/T" in gate.source, gate.source  # a named document
+            assert "工业和信息化部" in gate.source or "GB/T" in gate.source  # and its issuer
+    for g in doc["gates"]:
+        assert g["sourced"] or g["source"] == "your configured target", g
+    pdf = subprocess.run(["pdftotext", str(pack / "report.pdf"), "-"], capture_output=True,
+                         text=True, check=True).stdout  # fmt: skip
+    html = (pack / "report.html").read_text("utf-8")
+    for output in (html, pdf, json.dumps(doc, ensure_ascii=False)):
+        assert not any(m in output for m in INTERNAL), [m for m in INTERNAL if m in output]
+    assert "您配置的目标值" in html  # the zh report labels the configured targets

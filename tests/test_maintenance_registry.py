@@ -65,7 +65,8 @@ def test_schema_mismatch_names_the_columns(tmp_path: Path) -> None:
 
 def test_unknown_names_and_versions(tmp_path: Path) -> None:
     reg = Registry(tmp_path)
-    with pytest.raises(UnknownModel, match="no model named 'pump'"):
+    first = r"no model named 'pump' .*train it first: .*quality-train --name pump"
+    with pytest.raises(UnknownModel, match=first):
         reg.load("pump")
     _save(reg)
     with pytest.raises(UnknownModel, match="no version 7"):

@@ -151,7 +151,7 @@ def economics(
             _change(a["tce_per_1e4"], b["tce_per_1e4"]),
             f"kWh x {KGCE_PER_KWH} kgce/kWh (GB/T 2589) / 1000 per 10^4 of output value",
             note=(f"industry average {bench.value:g} {bench.unit} "
-                  f"({bench.source or 'unsourced'}, {bench.year or 'year not given'})"
+                  f"({bench.source or 'source not given'}, {bench.year or 'year not given'})"
                   if bench.value is not None else "industry average not configured")),
         Row("delivery_cycle", "h", a["cycle_h"], b["cycle_h"], _change(a["cycle_h"], b["cycle_h"]),
             "mean AOET of the orders finished in the window"),

@@ -1,9 +1,11 @@
 """MIIT gradient levels (智能工厂梯度培育: basic, advanced, excellent, leading) as gates.
 
-Each level of the settings' ``grades`` lists gates ``metric op threshold``, each with its source
-(or none: "unsourced"). A level is reached when all its gates pass and every level below it is
-reached too (先进级 presupposes 基础级...). Every gate reports its value, threshold, source and
-margin (how far above or below the threshold), so the decision explains itself.
+Each level of the settings' ``grades`` lists gates ``metric op threshold``, each with its public
+source (document, issuer, clause) or none: then the threshold is the user's own, reported as
+"your configured target" (:data:`CONFIGURED`). A level is reached when all its gates pass and
+every level below it is reached too (先进级 presupposes 基础级...). Every gate reports its value,
+threshold, source and margin (how far above or below the threshold), so the decision explains
+itself.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from shopfloor.assess.options import Gate, Grade
 
 GateValue = float | int | tuple[str, ...] | None
+#: What a gate without a public source says it is (in the JSON; the reports use their labels).
+CONFIGURED = "your configured target"
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ class GateResult:
             "value": list(self.value) if isinstance(self.value, tuple) else self.value,
             "passed": self.passed,
             "margin": list(self.margin) if isinstance(self.margin, tuple) else self.margin,
-            "source": self.source if self.source is not None else "unsourced",
+            "source": self.source if self.source is not None else CONFIGURED,
             "sourced": self.sourced,
             "confidence": self.confidence,
             "note": self.note,

@@ -137,7 +137,11 @@ class Registry:
         versions = self.versions(name)
         if not versions:
             known = ", ".join(self.names()) or "none"
-            raise UnknownModel(f"no model named {name!r} in {self.root} (known: {known})")
+            raise UnknownModel(
+                f"no model named {name!r} in {self.root} (known: {known}); train it first: "
+                f"`shopfloor pdm quality-train --name {name}` (defect risk on the virtual "
+                f"plant) or `shopfloor pdm train --data FILE --name {name}` (RUL, failure)"
+            )
         version = versions[-1] if version is None else version
         if version not in versions:
             raise UnknownModel(f"model {name!r} has no version {version} (has {versions})")
