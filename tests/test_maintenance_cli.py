@@ -141,3 +141,16 @@ def test_failure_model_scores_rows(shared_data: Path, tmp_path: Path) -> None:
     small.head(3).drop(columns=["Torque [Nm]"]).to_csv(head, index=False)
     code = main(["pdm", "score", "--data", str(head), "--name", "mill", "--registry", reg])
     assert code == 2
+
+
+def test_text_output_is_for_people_json_for_machines() -> None:
+    from shopfloor.maintenance.cli import _text
+
+    rows = [{"unit": i, "rul": 100.0 - i * 0.5} for i in range(25)]
+    lines = _text("rows", rows)
+    assert lines[0] == "rows (25):" and lines[1].split() == ["unit", "rul"]
+    assert lines[2].split() == ["0", "100"] and len(lines) == 2 + 20 + 1
+    assert lines[-1] == "  ... 5 more (--json prints all)"
+    (summary,) = _text("scores", [0.5, 0.25, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
+    assert summary.startswith("scores: 9 values (0.5, 0.25, 1, 2, 3, ...; min 0.25, max 7")
+    assert _text("metrics", {"rmse": 9.7012, "n": 3}) == ["metrics.rmse: 9.701", "metrics.n: 3"]

@@ -20,14 +20,52 @@ app = typer.Typer(no_args_is_help=True)
 _MODEL_HELP = "RUL model: " + "; ".join(f"{k} = {v[1]}" for k, v in RUL_MODELS.items())
 
 
+#: Rows of a list shown as text (``--json`` prints all).
+TEXT_ROWS = 20
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "-" if v is None else str(v)
+
+
+def _text(key: str, value: Any) -> list[str]:
+    """Lines for people: scalars as ``key: value``, a list of records as an aligned table
+    (the first :data:`TEXT_ROWS`), a long list of numbers summarised."""
+    if isinstance(value, dict):
+        return [line for k, v in value.items() for line in _text(f"{key}.{k}", v)]
+    if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+        cols = list(dict.fromkeys(k for r in value for k in r))
+        rows = [[_cell(r.get(c)) for c in cols] for r in value[:TEXT_ROWS]]
+        widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+        lines = [
+            f"{key} ({len(value)}):",
+            "  " + "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)),
+        ]
+        lines += [
+            "  " + "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows
+        ]
+        if len(value) > TEXT_ROWS:
+            lines.append(f"  ... {len(value) - TEXT_ROWS} more (--json prints all)")
+        return [line.rstrip() for line in lines]
+    if isinstance(value, list) and len(value) > 8:
+        nums = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+        head = ", ".join(_cell(v) for v in value[:5])
+        span = f"; min {_cell(min(nums))}, max {_cell(max(nums))}" if nums else ""
+        return [f"{key}: {len(value)} values ({head}, ...{span}; --json prints all)"]
+    if isinstance(value, list):
+        return [f"{key}: {', '.join(_cell(v) for v in value)}"]
+    return [f"{key}: {_cell(value)}"]
+
+
 def _emit(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(result))
         return
     for key, value in result.items():
-        if isinstance(value, list) and len(value) > 8:
-            value = f"[{len(value)} values]"
-        typer.echo(f"{key}: {value}")
+        for line in _text(key, value):
+            typer.echo(line)
 
 
 def _registry(path: Path | None) -> Registry:
