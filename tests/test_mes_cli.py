@@ -283,3 +283,18 @@ def test_reasons_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     bad.write_text("schema: shopfloor.mes.reasons/v1\nreasons: []\n")
     code, _, err = run(capsys, "mes", "reasons", "--file", str(bad))
     assert code == 2 and "reasons: must be a non-empty list" in err
+
+
+def test_text_output_shows_records_as_tables_not_json(capsys: pytest.CaptureFixture[str]) -> None:
+    from shopfloor.mes.cli_common import emit
+
+    emit({"id": "NCR-1", "status": "open", "totals": {"good": 3, "scrap": 1},
+          "eligible": ["lathe-01", "lathe-02"],
+          "items": [{"serial": "S1", "result": "fail"}, {"serial": "S2", "result": "pass"}]},
+         False)  # fmt: skip
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:4] == ["id: NCR-1", "status: open", "totals: good=3, scrap=1",
+                         "eligible: lathe-01,lathe-02"]  # fmt: skip
+    assert lines[5] == "items (2):" and lines[6].split() == ["serial", "result"]
+    assert lines[7].split() == ["S1", "fail"]
+    assert not any("{" in line for line in lines)  # no JSON dumped at people

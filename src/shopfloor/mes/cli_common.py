@@ -110,13 +110,19 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def _flat(v: Any) -> bool:
+    return not isinstance(v, dict | list)
+
+
 def _cell(v: Any) -> str:
     if v is None:
         return "-"
     if isinstance(v, float):
         return f"{v:g}"
+    if isinstance(v, list) and all(_flat(x) for x in v):
+        return ",".join(_cell(x) for x in v) if v else "-"
     if isinstance(v, list | dict):
-        return json.dumps(v, separators=(",", ":"))
+        return json.dumps(v, separators=(",", ":"), ensure_ascii=False)
     return str(v)
 
 
@@ -128,7 +134,21 @@ def emit(obj: Any, as_json: bool, columns: Sequence[str] | None = None) -> None:
     elif columns is not None and isinstance(data, list):
         typer.echo(table(data, columns) if data else "(none)")
     elif isinstance(data, dict):
+        nested = []
         for k, v in data.items():
-            typer.echo(f"{k}: {_cell(v)}")
+            if isinstance(v, list) and v and all(isinstance(r, dict) for r in v):
+                nested.append((k, v))  # records: a table below the fields
+            elif (
+                isinstance(v, dict)
+                and v
+                and not any(isinstance(x, dict | list) for x in v.values())
+            ):
+                typer.echo(f"{k}: " + ", ".join(f"{a}={_cell(b)}" for a, b in v.items()))
+            else:
+                typer.echo(f"{k}: {_cell(v)}")
+        for k, rows in nested:
+            cols = list(dict.fromkeys(c for r in rows for c in r))
+            typer.echo(f"\n{k} ({len(rows)}):")
+            typer.echo("\n".join("  " + line for line in table(rows, cols).splitlines()))
     else:
         typer.echo(str(data))
