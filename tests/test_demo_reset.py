@@ -53,3 +53,15 @@ def test_reset_refuses_a_postgresql_store(tmp_path: Path) -> None:
     s = load_settings(data_dir=tmp_path, mes_url="postgresql://db.plant/mes")
     with pytest.raises(ConfigError, match="mes_url is a PostgreSQL database"):
         demo_reset.reset(s)
+
+
+def test_reset_is_refused_while_a_service_runs_on_the_data_dir(tmp_path: Path) -> None:
+    import time
+
+    from shopfloor import plantclock
+    from shopfloor.clock import LinearClock
+
+    plantclock.publish(tmp_path, LinearClock(T, time.time_ns(), 1.0), "shopfloor demo")
+    with pytest.raises(ConfigError, match="shopfloor demo is running on data_dir"):
+        demo_reset.reset(load_settings(data_dir=tmp_path))
+    assert (tmp_path / "plant-clock.json").exists()  # nothing was deleted

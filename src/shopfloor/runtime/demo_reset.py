@@ -18,7 +18,7 @@ from shopfloor.historian.cli import default_store
 from shopfloor.historian.stores import is_postgres_url
 from shopfloor.mes.db import DB_FILE as MES_FILE
 from shopfloor.mes.db import default_url as mes_url
-from shopfloor.plantclock import CLOCK_FILE
+from shopfloor.plantclock import CLOCK_FILE, running_clock
 
 #: What an earlier run left under ``data_dir`` (files and folders), deleted by ``--reset``.
 RUN_DATA = (MES_FILE, "historian.duckdb", "events.sqlite", RULES_FILE, "ingest-buffer",
@@ -61,7 +61,14 @@ def check_fresh(s: Settings) -> None:
 
 
 def reset(s: Settings) -> list[Path]:
-    """Delete an earlier run's operational data under ``data_dir``; what was deleted."""
+    """Delete an earlier run's operational data under ``data_dir``; what was deleted. Refused
+    while a service runs on it."""
+    running = running_clock(s.data_dir)
+    if running is not None:
+        raise ConfigError(
+            f"--reset: {running[1]} is running on data_dir {s.data_dir}; stop it first",
+            field="data_dir",
+        )
     for name, url in (("mes_url", mes_url(s)), ("historian_url", default_store(s))):
         if url.startswith("postgresql") or is_postgres_url(url):
             raise ConfigError(
