@@ -152,7 +152,7 @@ async def kpi_live_benchmark(
     plant_name: str = "demo",
     *,
     hours: float = 2.0,
-    speed: float = 10.0,
+    speed: float = 5.0,
     seed: int = 7,
     kill_at: float = 0.4,
     modbus_poll_s: float = 0.1,
@@ -299,7 +299,7 @@ def register(app: typer.Typer) -> None:
     def kpi_live(
         plant: str = typer.Option("demo", "--plant", help="Example plant name or plant file."),
         hours: float = typer.Option(2.0, "--hours", min=0.01, help="Simulated hours."),
-        speed: float = typer.Option(10.0, "--speed", min=0.1, help="Plant seconds per second."),
+        speed: float = typer.Option(5.0, "--speed", min=0.1, help="Plant seconds per wall second."),
         seed: int = typer.Option(7, "--seed"),
         kill_at: float = typer.Option(
             0.4, "--kill-at", min=0.05, max=0.95, help="Fraction of the run at which serve dies."
