@@ -368,3 +368,8 @@ def test_every_line_card_is_headed_by_its_line(page: Any, demo: DemoPlatform) ->
     for path, line in demo.ctx.plant.lines():
         heading = page.inner_text(f'section[data-line="{path}"] h2')
         assert heading == line.name, (path, heading)
+
+
+def test_the_demo_loads_its_own_quality_specs(demo: DemoPlatform) -> None:
+    specs = {(s.product, s.characteristic) for s in demo.ctx.need_mes().quality.specs()}
+    assert ("housing-a", "bore_diameter") in specs and len(specs) == 10

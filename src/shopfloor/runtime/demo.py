@@ -28,6 +28,7 @@ from shopfloor.config import Settings, load_settings
 from shopfloor.plant.loader import load_plant
 from shopfloor.runtime import demo_reset
 from shopfloor.runtime.clock_file import PublishedClock
+from shopfloor.runtime.demo_specs import ExampleSpecs
 from shopfloor.runtime.floor_orders import OrderPlan
 from shopfloor.runtime.ingest import IngestEndpoints
 from shopfloor.runtime.platform import bus_factory, compose_platform
@@ -105,6 +106,7 @@ def compose(
     stores, *rest = built.services
     rt.runtime.services = [
         stores,
+        ExampleSpecs(built.ctx.need_mes(), plant.name),  # SPC from the first inspection
         *rt.runtime.services,  # the virtual plant last: its clock runs from here on
         PublishedClock(
             s.data_dir, lambda: LinearClock.following(rt.plant, s.speed), "shopfloor demo"
