@@ -21,6 +21,7 @@ from shopfloor.auth.store import AuthStore
 from shopfloor.clock import Clock, WallClock
 from shopfloor.connect.status import ConnectorStatus
 from shopfloor.errors import NotFound
+from shopfloor.events import MachineEvent
 from shopfloor.historian.store import Historian
 from shopfloor.kpi.energy import EnergySettings
 from shopfloor.mes.service import MesService
@@ -72,6 +73,17 @@ class ApiContext:
         if self.events is None:
             raise Unavailable("KPIs: this server receives no machine events", service="kpi")
         return self.events
+
+    def kpi_events(self, end_ns: int | None) -> list[MachineEvent]:
+        """What the KPIs read up to ``end_ns``, sorted by time: the machine events received and
+        the parts operators reported for the stations that are not networked (in MES)."""
+        events = self.need_events().until(end_ns)
+        if self.mes is None:
+            return events
+        reported = self.mes.production.reported_parts(end_ns)
+        if not reported:
+            return events
+        return sorted([*events, *reported], key=lambda ev: ev.ts_ns)
 
     def need_status(self) -> ConnectorStatus:
         if self.status is None:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopfloor.errors import BadInput, DecodeError
-from shopfloor.events import MachineEvent
+from shopfloor.events import EventKind, MachineEvent
 from shopfloor.mes.context import MesContext
 from shopfloor.mes.lifecycle import ORDER_ACTIVE, ORDER_FINAL, OpStatus
 from shopfloor.mes.material import (
@@ -258,6 +258,28 @@ class Production:
             s.add(row)
         return row
 
+    def reported_parts(self, end_ns: int | None = None) -> list[MachineEvent]:
+        """Every operator report before ``end_ns`` (all when None) as the ``part_complete``
+        events the KPIs read beside the machines' own (see :func:`reported_parts`)."""
+        q = (
+            select(ProductionReport, JobOrder, OrderOperation)
+            .join(JobOrder, JobOrder.id == ProductionReport.order_id)
+            .join(
+                OrderOperation,
+                (OrderOperation.order_id == ProductionReport.order_id)
+                & (OrderOperation.seq == ProductionReport.seq),
+            )
+        )
+        if end_ns is not None:
+            q = q.where(ProductionReport.ts_ns < end_ns)
+        out: list[MachineEvent] = []
+        with self.ctx.db.tx() as s:
+            for row, order, op in s.execute(q.order_by(ProductionReport.ts_ns)):
+                out += reported_parts(
+                    row.equipment, order, op, row.good, row.scrap, row.ts_ns, row.operator
+                )
+        return out
+
     def _target(
         self, s: Session, path: str, order_id: str | None, operation: int | str | None
     ) -> tuple[JobOrder, OrderOperation]:
@@ -270,6 +292,35 @@ class Production:
                 raise BadInput(f"operation: say which operation of {order_id} was done at {path}")
             return order, ops[0]
         return work_at(s, path)
+
+
+def reported_parts(
+    path: str,
+    order: JobOrder,
+    op: OrderOperation,
+    good: int,
+    scrap: int,
+    ts_ns: int,
+    operator: str,
+) -> list[MachineEvent]:
+    """The parts an operator reported, as the ``part_complete`` events the KPIs read (a manual
+    station's output counts like a machine's): ``counted`` (no serial) and ``reported`` (by
+    ``operator``), with the operation's standard time."""
+    base = {
+        "product": order.product,
+        "operation": op.op_id,
+        "seq": op.seq,
+        "standard_time_s": op.standard_time_s,
+        "counted": True,
+        "reported": True,
+        "operator": operator,
+    }
+    return [
+        MachineEvent(EventKind.PART_COMPLETE, path, ts_ns, order_id=order.id,
+                     payload={**base, "good": ok})
+        for ok, n in ((True, good), (False, scrap))
+        for _ in range(n)
+    ]  # fmt: skip
 
 
 def work_at(s: Session, path: str) -> tuple[JobOrder, OrderOperation]:

@@ -23,6 +23,14 @@ from shopfloor.mes.nelson import NELSON, RULES, Violation, check
 from shopfloor.mes.spc import Chart, capability, d2, i_mr, p_chart, u_chart, xbar_r
 
 CHARTS = ("imr", "xbar_r", "p", "u")
+
+
+class TooFewResults(BadInput):
+    """Not yet enough inspection results for a chart (a normal state, not a bad request)."""
+
+    code = "spc.too_few"
+
+
 SPC_PRIORITY = 400
 NO_EQUIPMENT = "spc"
 
@@ -67,9 +75,11 @@ class SpcWatch:
             )
             spec = s.get(QualitySpec, (product, characteristic)) if characteristic else None
         if len(rows) < 2:
-            raise BadInput(
+            raise TooFewResults(
                 f"{product}/{characteristic or '*'}: {len(rows)} result(s); a chart "
-                "needs at least 2"
+                "needs at least 2",
+                results=len(rows),
+                needed=2,
             )
         charts, anchors, sigma_within = self._charts(chart, rows, subgroup)
         main = charts[0]

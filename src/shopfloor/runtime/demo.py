@@ -32,6 +32,7 @@ from shopfloor.runtime.demo_specs import ExampleSpecs
 from shopfloor.runtime.floor_orders import OrderPlan
 from shopfloor.runtime.ingest import IngestEndpoints
 from shopfloor.runtime.platform import bus_factory, compose_platform
+from shopfloor.runtime.sim_operator import SimulatedOperator
 from shopfloor.runtime.virtual import VirtualPlantRuntime, VirtualPlantSetup, build
 from shopfloor.service import Health
 
@@ -104,6 +105,8 @@ def compose(
         journal_events=False,
     )
     stores, *rest = built.services
+    operator = SimulatedOperator(plant, built.ctx.need_mes())  # reports the manual stations
+    rt.plant.attach(operator)
     rt.runtime.services = [
         stores,
         ExampleSpecs(built.ctx.need_mes(), plant.name),  # SPC from the first inspection
@@ -112,6 +115,7 @@ def compose(
             s.data_dir, lambda: LinearClock.following(rt.plant, s.speed), "shopfloor demo"
         ),
         *rest,
+        operator,
         _Announce(rt, built.api, built.credential),
     ]
     return rt, built.api, built.credential

@@ -177,7 +177,7 @@ def compose_platform(
         plant,
         s.data_dir / "assessment",
         options=opts,
-        events=events.until,
+        events=ctx.kpi_events,
         events_span=events.span,
         online=lambda: online_from_status(status.snapshot()),
         mes_applied=mes.applied_count,

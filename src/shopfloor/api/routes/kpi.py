@@ -71,7 +71,7 @@ def kpis(
     events = ctx.need_events()
     window = Window(instant(start, "start"), instant(end, "end"))
     book = KpiBook(ctx.plant, window, ctx.energy)
-    book.feed_many(events.until(window.end_ns))
+    book.feed_many(ctx.kpi_events(window.end_ns))
     report = book.report(until_ns=window.end_ns)
     rows = _scope(report, scope)
     if id is not None:

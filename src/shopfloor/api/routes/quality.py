@@ -15,7 +15,7 @@ from shopfloor.auth.audit import plain
 from shopfloor.auth.principal import Principal
 from shopfloor.auth.roles import Permission
 from shopfloor.mes.lifecycle import MesNotFound, NcrStatus
-from shopfloor.mes.spc_watch import CHARTS
+from shopfloor.mes.spc_watch import CHARTS, TooFewResults
 
 router = APIRouter(responses=ERRORS)
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -124,11 +124,23 @@ def spc(
 ) -> dict[str, Any]:
     """Control chart, rule violations (Nelson) and capability of the latest results. Reading
     a chart raises no alarm (MES's own SPC watch does)."""
-    out: dict[str, Any] = plain(
-        ctx.need_mes().spc.evaluate(
-            product, characteristic, chart=str(chart), subgroup=subgroup, last=last, alarms=False
+    try:
+        out: dict[str, Any] = plain(
+            ctx.need_mes().spc.evaluate(
+                product,
+                characteristic,
+                chart=str(chart),
+                subgroup=subgroup,
+                last=last,
+                alarms=False,
+            )
         )
-    )
+    except TooFewResults as exc:  # not yet enough results: an empty chart, not an error
+        return {
+            "product": product, "characteristic": characteristic, "chart": str(chart),
+            "charts": [], "violations": [], "capability": None, "alarms": [],
+            "results": exc.details["results"], "needed": exc.details["needed"],
+        }  # fmt: skip
     return out
 
 

@@ -33,6 +33,10 @@ export async function render(page) {
       const s = specs[Number(pick.value)];
       try {
         const r = await api("/quality/spc", { params: { product: s.product, characteristic: s.characteristic } });
+        if (!r.charts.length) {
+          body.replaceChildren(empty("quality.too_few"));
+          return;
+        }
         const cap = r.capability;
         body.replaceChildren(
           ...r.charts.map((c) => h("div", { class: "chartbox" }, h("h3", {}, label("chart." + c.kind, c.kind)), chart(c, r.violations))),
