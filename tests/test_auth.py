@@ -115,3 +115,29 @@ def test_docs_show_the_permission_and_endpoint_tables() -> None:
     text = DOCS.read_text("utf-8")
     assert permission_table() in text
     assert endpoint_table() in text
+
+
+def test_audit_records_carry_wall_time_and_plant_time(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'auth.sqlite'}"
+    wall, plant = VirtualClock(1_796_000_000 * NS_PER_S), VirtualClock(1_736_143_200 * NS_PER_S)
+    store = open_auth(url, clock=wall)
+    store.audit.plant_clock = plant
+    store.users.add("ana", Role.OPERATOR, by=system())
+    (entry,) = store.audit.query(action="user.add")
+    assert (entry.ts_ns, entry.plant_ts_ns) == (wall.now_ns(), plant.now_ns())
+    assert entry.to_dict()["plant_ts_ns"] == plant.now_ns()
+    store.close()
+
+
+def test_an_audit_log_of_an_earlier_version_gets_the_plant_time_column(tmp_path: Path) -> None:
+    path = tmp_path / "auth.sqlite"
+    open_auth(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as db:  # as an earlier version made it: no plant time column
+        db.execute("DROP TRIGGER IF EXISTS auth_audit_no_update")
+        db.execute("DROP TRIGGER IF EXISTS auth_audit_no_delete")
+        db.execute("ALTER TABLE auth_audit DROP COLUMN plant_ts_ns")
+    store = open_auth(f"sqlite:///{path}")
+    store.users.add("bo", Role.VIEWER, by=system())
+    (entry,) = store.audit.query(action="user.add")
+    assert entry.plant_ts_ns is None  # no plant clock given: none recorded, nothing fails
+    store.close()

@@ -1,7 +1,10 @@
 """The audit log: every write, with who, when, what, and the state before and after.
 
 :meth:`AuditLog.record` appends; :meth:`AuditLog.query` reads with filters and pagination.
-There is no method that changes or removes an entry, and the database refuses it too (triggers,
+Each entry carries the wall time of the person's action (``ts``) and the plant's time
+(``plant_ts``, when the platform gives the audit log its plant clock), so a virtual plant's or a
+replayed plant's records line up with its data. There is no method that changes or removes an
+entry, and the database refuses it too (triggers,
 see :mod:`shopfloor.auth.db`). ``before`` and ``after`` are JSON objects (None when the object did
 not exist before or does not exist after); instants in them are ISO 8601 strings.
 """
@@ -60,9 +63,12 @@ def iso(ns: int) -> str:
 class AuditLog:
     """Append-only record of writes (each call is one transaction, or joins ``session``)."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, plant_clock: Clock | None = None) -> None:
         self.db = db
+        #: Wall time: when the person acted.
         self.clock = clock
+        #: The plant's time, recorded beside it (the served plant's clock, set by the platform).
+        self.plant_clock = plant_clock
 
     def record(
         self,
@@ -78,6 +84,7 @@ class AuditLog:
     ) -> AuditEntry:
         entry = AuditEntry(
             ts_ns=self.clock.now_ns(),
+            plant_ts_ns=self.plant_clock.now_ns() if self.plant_clock is not None else None,
             actor=who.username,
             via=who.via,
             role=who.role.label,

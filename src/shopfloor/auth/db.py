@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -80,6 +80,7 @@ def create_schema(engine: Engine) -> None:
     try:
         with engine.begin() as conn:
             AuthBase.metadata.create_all(conn)
+            _add_missing_columns(conn)
             statements = _PG_TRIGGERS if engine.dialect.name == "postgresql" else _SQLITE_TRIGGERS
             for statement in statements:
                 conn.execute(text(statement))
@@ -87,6 +88,19 @@ def create_schema(engine: Engine) -> None:
         raise AuthError(
             f"cannot open the auth database {engine.url.render_as_string()}: {exc.orig}"
         ) from None
+
+
+#: Columns added after a table was first created: ``(table, column, SQL type)``.
+ADDED_COLUMNS = (("auth_audit", "plant_ts_ns", "BIGINT"),)
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Add the columns a database made by an earlier version lacks (nullable: old rows keep
+    NULL)."""
+    inspector = inspect(conn)
+    for table, column, sql_type in ADDED_COLUMNS:
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
 
 
 class Database:

@@ -106,6 +106,8 @@ class AuditEntry(AuthBase):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     ts_ns: Mapped[int] = mapped_column(BigInteger, index=True)
+    #: The plant's time of the write (the served plant's clock; None: no plant clock given).
+    plant_ts_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     actor: Mapped[str] = mapped_column(String(64), index=True)
     #: ``session`` (web), ``token`` (API token), ``cli`` (the shopfloor command), ``system``.
     via: Mapped[str] = mapped_column(String(16))
@@ -121,6 +123,7 @@ class AuditEntry(AuthBase):
         return {
             "id": self.id,
             "ts_ns": self.ts_ns,
+            "plant_ts_ns": self.plant_ts_ns,
             "actor": self.actor,
             "via": self.via,
             "role": self.role,

@@ -126,6 +126,7 @@ def compose_platform(
     kept in ``data_dir/events.sqlite`` and the tag-to-event rules' memory in
     ``data_dir/rules.sqlite``, and a restart starts with them."""
     auth = open_auth(auth_url(s))
+    auth.audit.plant_clock = clock  # each record: wall time of the action and the plant's time
     credential = auth.first_admin()
     mes = open_mes(mes_url(s), plant=plant, clock=clock)
     historian = open_store(default_store(s))
