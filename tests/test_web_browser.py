@@ -373,3 +373,24 @@ def test_every_line_card_is_headed_by_its_line(page: Any, demo: DemoPlatform) ->
 def test_the_demo_loads_its_own_quality_specs(demo: DemoPlatform) -> None:
     specs = {(s.product, s.characteristic) for s in demo.ctx.need_mes().quality.specs()}
     assert ("housing-a", "bore_diameter") in specs and len(specs) == 10
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_navigation_fits_one_row_at_1280_px(
+    browser: Any, demo: DemoPlatform, lang: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        log_in(page, demo, lang)
+        page.wait_for_selector("#nav a.here")
+        tops = page.eval_on_selector_all(
+            "#nav a", "as => as.map(a => a.getBoundingClientRect().top)"
+        )
+        assert len(set(tops)) == 1, tops  # one row
+        widths = page.eval_on_selector("#nav", "n => [n.scrollWidth, n.clientWidth]")
+        assert widths[0] <= widths[1] + 1, widths  # nothing hidden behind a scroll at this width
+        bar = page.eval_on_selector(".bar", "b => b.getBoundingClientRect().height")
+        assert bar < 70
+    finally:
+        context.close()

@@ -72,7 +72,9 @@ async function show() {
   const signedIn = !!me;
   document.getElementById("nav").hidden = !signedIn;
   document.getElementById("logout").hidden = !signedIn;
-  document.getElementById("who").textContent = signedIn ? t("login.who", { user: me.username, role: t("role." + me.role) }) : "";
+  const who = document.getElementById("who");
+  who.textContent = signedIn ? me.username : "";
+  who.title = signedIn ? t("login.who", { user: me.username, role: t("role." + me.role) }) : "";
   if (!signedIn) {
     stopLive();
     loginForm(view);
