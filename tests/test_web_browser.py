@@ -394,3 +394,23 @@ def test_the_navigation_fits_one_row_at_1280_px(
         assert bar < 70
     finally:
         context.close()
+
+
+def test_chart_axes_keep_a_tolerance_precision_and_their_minus_signs(page: Any) -> None:
+    """SPC axes were rounded to 2 decimals for a +-0.015 mm tolerance, and minus signs cut off."""
+    labels = page.evaluate(
+        """async () => {
+          const m = await import("/ui/static/js/svg.js");
+          const ticks = (svg) => [...svg.querySelectorAll("text.tick")].map((t) => t.textContent);
+          const bore = m.lineChart({ series: [{ points: [[1, 51.992], [2, 52.006]] }],
+            lines: [{ y: 51.985, label: "LSL" }, { y: 52.015, label: "USL" }], timeAxis: false });
+          const drift = m.lineChart({ series: [{ points: [[1, -0.0125], [2, 0.004]] }],
+            timeAxis: false });
+          return { bore: ticks(bore), drift: ticks(drift) };
+        }"""
+    )
+    bore = labels["bore"][:5]  # the five value ticks (then the x ticks and the limit labels)
+    assert len(set(bore)) == 5 and all(len(x.split(".")[1]) >= 3 for x in bore), bore
+    assert "LSL" in labels["bore"] and "USL" in labels["bore"]
+    drift = labels["drift"][:5]
+    assert drift[0].startswith("\u2212") and all("-" not in x for x in drift), drift

@@ -4,16 +4,25 @@ import { empty, failure, h, label, num, section, table } from "./fmt.js";
 import { t } from "./i18n.js";
 import { lineChart } from "./svg.js";
 
-function chart(c, violations) {
+function chart(c, violations, spec) {
   const pts = c.points.map((y, i) => [i + 1, y]);
   const bad = new Set(violations.filter((v) => v.chart === c.kind).flatMap((v) => v.points));
   const limits = (v) => (Array.isArray(v) ? v[v.length - 1] : v);
+  // the specification limits on the chart of individual values (and of means): where the parts
+  // must be, beside where the process is (control limits)
+  const specLines = spec && (c.kind === "i" || c.kind === "xbar")
+    ? [
+        spec.lsl !== null && spec.lsl !== undefined ? { y: spec.lsl, cls: "spec", label: t("quality.lsl") } : null,
+        spec.usl !== null && spec.usl !== undefined ? { y: spec.usl, cls: "spec", label: t("quality.usl") } : null,
+      ].filter(Boolean)
+    : [];
   return lineChart({
     series: [{ points: pts, cls: "main" }],
     lines: [
       { y: c.center, cls: "center", label: t("quality.cl") },
       { y: limits(c.ucl), cls: "ucl", label: t("quality.ucl") },
       { y: limits(c.lcl), cls: "lcl", label: t("quality.lcl") },
+      ...specLines,
     ],
     marks: [...bad].map((i) => ({ x: i + 1, y: c.points[i], cls: "violation" })),
     timeAxis: false,
@@ -39,7 +48,7 @@ export async function render(page) {
         }
         const cap = r.capability;
         body.replaceChildren(
-          ...r.charts.map((c) => h("div", { class: "chartbox" }, h("h3", {}, label("chart." + c.kind, c.kind)), chart(c, r.violations))),
+          ...r.charts.map((c) => h("div", { class: "chartbox", dataset: { chart: c.kind } }, h("h3", {}, label("chart." + c.kind, c.kind)), chart(c, r.violations, s))),
           r.violations.length
             ? table(["quality.rule", "quality.chart", "quality.points", "quality.serials"], r.violations.map((v) => [label("rule." + v.rule, v.rule), v.chart, v.points.map((p) => p + 1).join(", "), (v.serials || []).join(", ")]))
             : empty("quality.no_violations"),

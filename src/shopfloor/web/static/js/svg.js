@@ -18,6 +18,18 @@ function extent(values) {
   return [lo - pad, hi + pad];
 }
 
+/** Decimals that tell ticks ``step`` apart (a ±0.015 mm tolerance needs three). */
+export function decimals(step) {
+  if (!(step > 0) || !Number.isFinite(step)) return 0;
+  return Math.max(0, Math.min(6, Math.ceil(-Math.log10(step)) + 1));
+}
+
+/** A number as an axis label, with a true minus sign (U+2212), never cut or rounded away. */
+export function axisNumber(y, digits) {
+  const text = Math.abs(y) < 10 ** -(digits + 1) ? (0).toFixed(digits) : y.toFixed(digits);
+  return text.startsWith("-") ? `\u2212${text.slice(1)}` : text;
+}
+
 function tickLabel(x, span, timeAxis) {
   if (!timeAxis) return String(Math.round(x));
   const d = new Date(x);
@@ -33,7 +45,6 @@ function tickLabel(x, span, timeAxis) {
 export function lineChart({ series, lines = [], marks = [], timeAxis = true, onZoom, height = 220 }) {
   const W = 800;
   const H = height;
-  const L = 56;
   const R = 12;
   const T = 10;
   const B = 24;
@@ -41,14 +52,17 @@ export function lineChart({ series, lines = [], marks = [], timeAxis = true, onZ
   const ys = series.flatMap((se) => se.points.map((p) => p[1])).concat(lines.map((l) => l.y));
   const [x0, x1] = xs.length ? [Math.min(...xs), Math.max(...xs) || 1] : [0, 1];
   const [y0, y1] = extent(ys);
+  const digits = decimals((y1 - y0) / 4);
+  const yTicks = [0, 1, 2, 3, 4].map((i) => y0 + ((y1 - y0) * i) / 4);
+  const yLabels = yTicks.map((y) => axisNumber(y, digits));
+  const L = 12 + 7.5 * Math.max(...yLabels.map((x) => x.length)); // room for the longest label
   const X = (x) => L + ((x - x0) / (x1 - x0 || 1)) * (W - L - R);
   const Y = (y) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
   const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", preserveAspectRatio: "none" });
-  for (let i = 0; i <= 4; i++) {
-    const y = y0 + ((y1 - y0) * i) / 4;
+  yTicks.forEach((y, i) => {
     svg.append(s("line", { x1: L, x2: W - R, y1: Y(y), y2: Y(y), class: "grid" }));
-    svg.append(s("text", { x: L - 4, y: Y(y) + 4, class: "tick", "text-anchor": "end" }, y.toPrecision(4)));
-  }
+    svg.append(s("text", { x: L - 4, y: Y(y) + 4, class: "tick", "text-anchor": "end" }, yLabels[i]));
+  });
   for (let i = 0; i <= 4; i++) {
     const x = x0 + ((x1 - x0) * i) / 4;
     const anchor = i === 0 ? "start" : i === 4 ? "end" : "middle";
