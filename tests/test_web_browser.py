@@ -414,3 +414,21 @@ def test_chart_axes_keep_a_tolerance_precision_and_their_minus_signs(page: Any) 
     assert "LSL" in labels["bore"] and "USL" in labels["bore"]
     drift = labels["drift"][:5]
     assert drift[0].startswith("\u2212") and all("-" not in x for x in drift), drift
+
+
+def test_a_timeline_has_a_time_axis_at_round_instants(page: Any) -> None:
+    """The Gantt's axis had only its start and end."""
+    got = page.evaluate(
+        """async () => {
+          const m = await import("/ui/static/js/svg.js");
+          const t0 = Date.UTC(2025, 0, 6, 6, 7), t1 = t0 + 5.5 * 3600e3;
+          const svg = m.timeline([{ start: t0, end: t1, cat: "o0", label: "JO-1" }], t0, t1);
+          const ticks = m.timeTicks(t0, t1);
+          return { n: ticks.length, steps: ticks.slice(1).map((t, i) => t - ticks[i]),
+                   minutes: ticks.map((t) => new Date(t).getMinutes()),
+                   labels: [...svg.querySelectorAll("text.tick")].map((x) => x.textContent) };
+        }"""
+    )
+    assert 3 <= got["n"] <= 6 and set(got["steps"]) == {3600e3}  # hourly over 5.5 h
+    assert set(got["minutes"]) == {0}  # on the hour, not at the 06:07 start
+    assert len(got["labels"]) == got["n"] and all(":00" in x for x in got["labels"])

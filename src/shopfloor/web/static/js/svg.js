@@ -109,18 +109,44 @@ export function lineChart({ series, lines = [], marks = [], timeAxis = true, onZ
   return svg;
 }
 
-/** segments: [{start, end, cat, label}] over [t0, t1] as one horizontal band. */
+const MINUTE = 60000;
+const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080].map((m) => m * MINUTE);
+
+/** Instants at a round step (5 min, 1 h, 6 h...) within [t0, t1], at most ``most`` of them. */
+export function timeTicks(t0, t1, most = 6) {
+  const span = t1 - t0;
+  if (!(span > 0)) return [t0];
+  const step = STEPS.find((st) => span / st <= most) || STEPS[STEPS.length - 1];
+  const offset = new Date(t0).getTimezoneOffset() * MINUTE; // round in local time
+  const out = [];
+  for (let t = Math.ceil((t0 - offset) / step) * step + offset; t <= t1; t += step) out.push(t);
+  return out;
+}
+
+function timeLabel(t, span) {
+  const d = new Date(t);
+  const two = (n) => String(n).padStart(2, "0");
+  const hm = `${two(d.getHours())}:${two(d.getMinutes())}`;
+  return span > 1440 * MINUTE ? `${two(d.getMonth() + 1)}-${two(d.getDate())} ${hm}` : hm;
+}
+
+/** segments: [{start, end, cat, label}] over [t0, t1] as one horizontal band, with a time axis
+ * at round instants. */
 export function timeline(segments, t0, t1) {
   const W = 800;
   const svg = s("svg", { viewBox: `0 0 ${W} 34`, class: "timeline", preserveAspectRatio: "none" });
   const X = (x) => ((x - t0) / (t1 - t0 || 1)) * W;
+  for (const t of timeTicks(t0, t1)) svg.append(s("line", { x1: X(t), x2: X(t), y1: 0, y2: 24, class: "grid" }));
   for (const g of segments) {
     const r = s("rect", { x: X(g.start), y: 0, width: Math.max(1, X(g.end) - X(g.start)), height: 22, class: `cat-${g.cat}` });
     r.append(s("title", {}, g.label));
     svg.append(r);
   }
-  svg.append(s("text", { x: 0, y: 33, class: "tick" }, tickLabel(t0, t1 - t0, true)));
-  svg.append(s("text", { x: W, y: 33, class: "tick", "text-anchor": "end" }, tickLabel(t1, t1 - t0, true)));
+  for (const t of timeTicks(t0, t1)) {
+    const x = X(t);
+    const anchor = x < 40 ? "start" : x > W - 40 ? "end" : "middle";
+    svg.append(s("text", { x, y: 33, class: "tick", "text-anchor": anchor }, timeLabel(t, t1 - t0)));
+  }
   return svg;
 }
 
