@@ -4,6 +4,7 @@ figures are not judged here; docs/benchmarks.md has the measured ones)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -23,3 +24,9 @@ def test_kpi_live_bench_kills_serve_and_loses_no_acknowledged_event() -> None:
     assert lathe["availability"]["truth"] is not None
     assert lathe["availability"]["rel_error"] is not None
     assert set(doc["worst"]) == {"lines", "equipment"}
+
+
+def test_keep_must_be_a_new_or_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "old.txt").write_text("an earlier run")
+    result = CliRunner().invoke(app, ["kpi-live", "--keep", str(tmp_path)])
+    assert result.exit_code != 0 and "give a new or empty folder" in str(result.exception)

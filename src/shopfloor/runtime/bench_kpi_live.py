@@ -45,7 +45,7 @@ from shopfloor.auth.roles import Role
 from shopfloor.auth.store import open_auth
 from shopfloor.clock import NS_PER_S, LinearClock, from_ns
 from shopfloor.config import load_settings
-from shopfloor.errors import ShopfloorError
+from shopfloor.errors import BadInput, ShopfloorError
 from shopfloor.historian.pgtemp import free_port
 from shopfloor.kpi.layout import Layout
 from shopfloor.plant.loader import load_plant
@@ -160,6 +160,8 @@ async def kpi_live_benchmark(
     lead_s: float = LEAD_S,
 ) -> dict[str, Any]:
     plant = load_plant(plant_name)
+    if keep is not None and keep.exists() and any(keep.iterdir()):
+        raise BadInput(f"--keep {keep}: give a new or empty folder (a run's data starts afresh)")
     with TemporaryDirectory(prefix="shopfloor-kpi-live-") as tmp:
         root = keep or Path(tmp)
         plant_dir, serve_dir = root / "plant", root / "serve"
