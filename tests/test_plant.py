@@ -224,3 +224,16 @@ def test_cli_show_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert any(t["id"].endswith("/vibration") and t["rate_hz"] == 1000 for t in vmc["tags"])
     assert main(["plant", "show", "--plant", "smt"]) == 0
     assert "SMT line 1" in capsys.readouterr().out
+
+
+def test_names_by_language() -> None:
+    doc = _doc()
+    eq = doc["areas"][0]["lines"][0]["cells"][0]["equipment"][0]
+    eq["name"] = {"en": "Lathe", "zh": "车床"}
+    got = parse_plant(doc).equipment(eq["id"])
+    assert (got.name, got.name_in("zh"), got.name_in("de")) == ("Lathe", "车床", "Lathe")
+    eq["name"] = {"zh": "车床"}  # no English: the first is the default
+    assert parse_plant(doc).equipment(eq["id"]).name == "车床"
+    eq["name"] = {"zh": 3}
+    [(where, msg)] = _errors(doc)
+    assert where.endswith("equipment[0]") and "texts by language code" in msg

@@ -432,3 +432,22 @@ def test_a_timeline_has_a_time_axis_at_round_instants(page: Any) -> None:
     assert 3 <= got["n"] <= 6 and set(got["steps"]) == {3600e3}  # hourly over 5.5 h
     assert set(got["minutes"]) == {0}  # on the hour, not at the 06:07 start
     assert len(got["labels"]) == got["n"] and all(":00" in x for x in got["labels"])
+
+
+def test_in_chinese_the_plant_names_are_chinese(browser: Any, demo: DemoPlatform) -> None:
+    """Halls, lines and machines stayed English in the Chinese UI; the plant file now carries
+    their names by language."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        log_in(page, demo, "zh")
+        text = page.inner_text("[data-page=overview]")
+        for zh in ("苏州工厂", "泵壳机加工线", "机加工车间", "数控车床 1", "手工包装台"):
+            assert zh in text, zh
+        for en in ("CNC lathe 1", "Housing machining line", "Machining hall"):
+            assert en not in text, en
+        _open(page, f"equipment/{LATHE}")
+        assert page.inner_text("[data-page=equipment] h1").startswith("数控车床 1")
+        assert "数控车床" in page.inner_text("[data-page=equipment] .meta")  # the class, too
+    finally:
+        context.close()

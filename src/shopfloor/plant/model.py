@@ -46,6 +46,32 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
+class _Labelled(_Model):
+    """Something people read the name of: ``name`` is a text, or one per language
+    (``name: {en: Turning cell, zh: 车削单元}``); then ``name`` is the English one (else the first)
+    and ``names`` holds them all, for a user interface to show in its language."""
+
+    names: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _languages(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("name"), dict):
+            given = data["name"]
+            bad = [k for k, v in given.items() if not isinstance(k, str) or not isinstance(v, str)]
+            if bad or not given:
+                raise ValueError(
+                    "name: give a text, or texts by language code ({en: ..., zh: ...})"
+                )
+            data = {**data, "name": given.get("en") or next(iter(given.values())),
+                    "names": dict(given)}  # fmt: skip
+        return data
+
+    def name_in(self, lang: str) -> str:
+        """The name in language ``lang`` (the default name when it has none)."""
+        return self.names.get(lang) or str(getattr(self, "name", ""))
+
+
 class EquipmentClass(StrEnum):
     CNC_MACHINING_CENTRE = "cnc_machining_centre"
     CNC_LATHE = "cnc_lathe"
@@ -288,7 +314,7 @@ class Endpoint(_Model):
         return v
 
 
-class Equipment(_Model):
+class Equipment(_Labelled):
     id: SegId
     name: str
     cls: EquipmentClass = Field(alias="class")
@@ -394,13 +420,13 @@ class Equipment(_Model):
         raise KeyError(f"equipment {self.id!r} has no tag {name!r}")
 
 
-class Cell(_Model):
+class Cell(_Labelled):
     id: SegId
     name: str = ""
     equipment: tuple[Equipment, ...] = ()
 
 
-class Line(_Model):
+class Line(_Labelled):
     id: SegId
     name: str = ""
     kind: Literal["discrete", "process", "batch"] = "discrete"
@@ -409,13 +435,13 @@ class Line(_Model):
     energy_meter: str | None = None
 
 
-class Area(_Model):
+class Area(_Labelled):
     id: SegId
     name: str = ""
     lines: tuple[Line, ...] = ()
 
 
-class Named(_Model):
+class Named(_Labelled):
     id: SegId
     name: str = ""
 
@@ -434,7 +460,7 @@ class BomItem(_Model):
     lot_tracked: bool = True
 
 
-class Product(_Model):
+class Product(_Labelled):
     id: SegId
     name: str = ""
     unit_value: float = Field(ge=0, description="value of one good unit, in currency")

@@ -36,6 +36,7 @@ def _equipment(path: str, e: Equipment, tags: bool) -> dict[str, Any]:
         "path": path,
         "id": e.id,
         "name": e.name,
+        "names": dict(e.names),
         "class": e.cls.value,
         "vendor": e.vendor,
         "model": e.model,
@@ -57,24 +58,36 @@ def plant(ctx: Ctx, who: Reader) -> dict[str, Any]:
     return {
         "name": p.name,
         "description": p.description,
-        "enterprise": {"id": p.enterprise.id, "name": p.enterprise.name},
-        "site": {"id": site, "name": p.site.name, "timezone": p.site.timezone},
+        "enterprise": {
+            "id": p.enterprise.id,
+            "name": p.enterprise.name,
+            "names": dict(p.enterprise.names),
+        },
+        "site": {
+            "id": site,
+            "name": p.site.name,
+            "names": dict(p.site.names),
+            "timezone": p.site.timezone,
+        },
         "areas": [
             {
                 "id": a.id,
                 "path": f"{site}/{a.id}",
                 "name": a.name,
+                "names": dict(a.names),
                 "lines": [
                     {
                         "id": ln.id,
                         "path": f"{site}/{a.id}/{ln.id}",
                         "name": ln.name,
+                        "names": dict(ln.names),
                         "kind": ln.kind,
                         "cells": [
                             {
                                 "id": c.id,
                                 "path": f"{site}/{a.id}/{ln.id}/{c.id}",
                                 "name": c.name,
+                                "names": dict(c.names),
                                 "equipment": [e.id for e in c.equipment],
                             }
                             for c in ln.cells

@@ -107,3 +107,8 @@ export function stamp(row, name) {
 export function label(key, fallback) {
   return has(key) ? t(key) : fallback;
 }
+
+/** A plant object's name in the user's language (the plant file's ``name: {en, zh}``). */
+export function nameOf(obj) {
+  return (obj && obj.names && obj.names[lang()]) || (obj && obj.name) || "";
+}

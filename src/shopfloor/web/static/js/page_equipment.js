@@ -1,7 +1,7 @@
 // Equipment detail: live trend from the historian (time range, drag to zoom), state timeline,
 // live tag values, alarms, connection health and predictive health.
 import { all, api, optional, plantNow } from "./api.js";
-import { empty, h, iso, num, PACKML, pct, section, shortPath, stamp, stateCategory, stateLabel, stateOf, table, when } from "./fmt.js";
+import { empty, h, iso, label, nameOf, num, PACKML, pct, section, shortPath, stamp, stateCategory, stateLabel, stateOf, table, when } from "./fmt.js";
 import { t } from "./i18n.js";
 import { liveUnder, liveValue, onLive } from "./live.js";
 import { lineChart, timeline } from "./svg.js";
@@ -20,7 +20,7 @@ function bucketFor(ms) {
 
 async function pickEquipment(page) {
   const eqs = await all("/plant/equipment");
-  page.append(h("h1", {}, t("equipment.pick")), table(["equipment.name", "equipment.id", "equipment.class"], eqs.map((e) => [h("a", { href: `#/equipment/${e.path}` }, e.name), e.id, e.class])));
+  page.append(h("h1", {}, t("equipment.pick")), table(["equipment.name", "equipment.id", "equipment.class"], eqs.map((e) => [h("a", { href: `#/equipment/${e.path}` }, nameOf(e)), e.id, label("class." + e.class, e.class)])));
 }
 
 /** The equipment's predictive health (health index, anomaly, RUL, explanation), if scored. */
@@ -58,8 +58,8 @@ export async function render(page, arg) {
   const alarmsBox = h("div");
   const healthBox = h("div");
   page.append(
-    h("h1", {}, eq.name, " ", stateBox),
-    h("p", { class: "meta" }, `${eq.id} · ${eq.class} · ${eq.vendor || ""} ${eq.model || ""} · ${eq.protocol}`),
+    h("h1", {}, nameOf(eq), " ", stateBox),
+    h("p", { class: "meta" }, `${eq.id} · ${label("class." + eq.class, eq.class)} · ${eq.vendor || ""} ${eq.model || ""} · ${eq.protocol}`),
     section("equipment.trend", h("div", { class: "controls" }, tagPick, rangeButtons, reset), chartBox, h("p", { class: "note" }, t("equipment.zoom_hint"))),
     section("equipment.timeline", timelineBox),
     section("equipment.values", valuesBox),

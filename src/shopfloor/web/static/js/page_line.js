@@ -1,6 +1,6 @@
 // Line view: OEE and its parts with the loss breakdown, throughput against plan, current orders.
 import { api, optional, plantNow } from "./api.js";
-import { empty, h, iso, num, pct, section, shortPath, table } from "./fmt.js";
+import { empty, h, iso, nameOf, num, pct, section, shortPath, table } from "./fmt.js";
 import { t } from "./i18n.js";
 import { bars } from "./svg.js";
 
@@ -26,7 +26,7 @@ function losses(entry) {
 
 export async function render(page, arg) {
   const plant = await api("/plant");
-  const lines = plant.areas.flatMap((a) => a.lines.map((l) => ({ ...l, area: a.name })));
+  const lines = plant.areas.flatMap((a) => a.lines.map((l) => ({ ...l, area: nameOf(a), name: nameOf(l) })));
   const path = lines.some((l) => l.path === arg) ? arg : lines[0].path;
   const hours = Number(new URLSearchParams(location.search).get("h")) || 8;
   const pick = h("select", { "aria-label": t("line.pick"), onchange: (e) => (location.hash = `#/line/${e.target.value}`) }, lines.map((l) => h("option", { value: l.path, selected: l.path === path }, `${l.area} › ${l.name}`)));

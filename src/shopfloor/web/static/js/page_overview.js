@@ -1,6 +1,6 @@
 // Plant overview: the andon board of every equipment, coloured by its live PackML state.
 import { all, api, optional } from "./api.js";
-import { PACKML, h, num, section, stateCategory, stateLabel, stateOf, table, when } from "./fmt.js";
+import { PACKML, h, nameOf, num, section, stateCategory, stateLabel, stateOf, table, when } from "./fmt.js";
 import { t } from "./i18n.js";
 import { liveValue, onLive } from "./live.js";
 
@@ -17,7 +17,7 @@ function tile(eq, alarmCount) {
   const el = h(
     "a",
     { class: "tile", href: `#/equipment/${eq.path}`, dataset: { equipment: eq.path, cat: "none", state: "" } },
-    h("strong", {}, eq.name),
+    h("strong", {}, nameOf(eq)),
     h("span", { class: "id" }, eq.id),
     h("span", { class: "state" }, stateLabel(null)),
     eq.connectivity === "none" ? h("span", { class: "note" }, t("overview.manual")) : null,
@@ -60,7 +60,7 @@ export async function render(page) {
   for (const a of alarms.items) alarmsOf[a.equipment] = (alarmsOf[a.equipment] || 0) + 1;
   const tiles = new Map();
   page.append(
-    h("h1", {}, t("overview.title", { plant: plant.name })),
+    h("h1", {}, t("overview.title", { plant: nameOf(plant.site) || plant.name })),
     h(
       "p",
       { class: "legend" },
@@ -81,8 +81,8 @@ export async function render(page) {
         h(
           "section",
           { class: "card", dataset: { line: line.path } },
-          h("h2", {}, h("a", { href: `#/line/${line.path}` }, line.name)),
-          h("p", { class: "note" }, area.name),
+          h("h2", {}, h("a", { href: `#/line/${line.path}` }, nameOf(line))),
+          h("p", { class: "note" }, nameOf(area)),
           board,
         ),
       );
