@@ -274,6 +274,7 @@ def test_reasons_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
         and {
             "code": "unplanned.breakdown.hydraulic",
             "name": "Hydraulic",
+            "names": {"en": "Hydraulic", "zh": "液压故障"},
             "planned": False,
             "leaf": True,
         }

@@ -28,6 +28,8 @@ class Reason:
     name: str
     planned: bool
     leaf: bool
+    #: The name by language code (``name: {en: ..., zh: ...}`` in the file).
+    names: tuple[tuple[str, str], ...] = ()
 
 
 class ReasonTree:
@@ -69,7 +71,13 @@ class ReasonTree:
 
     def to_list(self) -> list[dict[str, Any]]:
         return [
-            {"code": r.code, "name": r.name, "planned": r.planned, "leaf": r.leaf}
+            {
+                "code": r.code,
+                "name": r.name,
+                "names": dict(r.names),
+                "planned": r.planned,
+                "leaf": r.leaf,
+            }
             for r in self.reasons.values()
         ]
 
@@ -95,7 +103,17 @@ def _walk(
     if not isinstance(children, list):
         errs.append((f"{where}.children", "must be a list of reasons"))
         children = []
-    out[full] = Reason(full, str(node.get("name") or code), planned, leaf=not children)
+    given = node.get("name")
+    names: tuple[tuple[str, str], ...] = ()
+    if isinstance(given, dict):
+        if not given or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in given.items()
+        ):
+            errs.append((f"{where}.name", "a text, or texts by language code ({en: .., zh: ..})"))
+            return
+        names = tuple(given.items())
+        given = given.get("en") or next(iter(given.values()))
+    out[full] = Reason(full, str(given or code), planned, leaf=not children, names=names)
     for i, child in enumerate(children):
         _walk(child, f"{where}.children[{i}]", full, planned, out, errs)
 

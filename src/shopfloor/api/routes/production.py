@@ -93,9 +93,15 @@ def downtime_summary(
 ) -> dict[str, Any]:
     """Seconds and count per reason code, longest first (a Pareto)."""
     path = ctx.equipment_path(equipment) if equipment else None
-    rows = ctx.need_mes().downtime.summary(
+    mes = ctx.need_mes()
+    rows = mes.downtime.summary(
         equipment=path, start_ns=instant(start, "start"), end_ns=instant(end, "end")
     )
+    tree = mes.ctx.reasons.reasons
+    for row in rows:  # the reason's name, in every language the tree gives
+        known = tree.get(row["reason"])
+        row["name"] = known.name if known is not None else None
+        row["names"] = dict(known.names) if known is not None else {}
     return {"items": rows}
 
 

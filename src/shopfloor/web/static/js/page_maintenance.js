@@ -1,7 +1,7 @@
 // Maintenance: live equipment health (health index, anomaly, RUL, explanation), the predictive
 // work orders it opened (close one when the work is done), downtime by reason.
 import { api, ApiError, optional } from "./api.js";
-import { empty, failure, h, num, pct, section, shortPath, stamp, table, when } from "./fmt.js";
+import { empty, failure, h, nameOf, num, pct, section, shortPath, stamp, table, when } from "./fmt.js";
 import { t } from "./i18n.js";
 
 const REFRESH_MS = 5000;
@@ -109,7 +109,11 @@ export async function render(page) {
             )
           : empty("maint.orders_none"),
     );
-    const rows = (down.items || []).map((r) => [r.reason ?? t("guide.unexplained"), num((r.seconds ?? r.total_s ?? 0) / 60), r.count ?? ""]);
+    const rows = (down.items || []).map((r) => [
+      r.name ? h("span", { title: r.reason }, nameOf(r)) : r.reason === "unexplained" || !r.reason ? t("guide.unexplained") : r.reason,
+      num((r.seconds ?? r.total_s ?? 0) / 60),
+      r.count ?? "",
+    ]);
     downBox.replaceChildren(rows.length ? table(["guide.reason", "guide.minutes", "guide.count"], rows) : empty("guide.downtime_none"));
   };
   await redo();
