@@ -24,6 +24,7 @@ from shopfloor.mes import MesService
 from shopfloor.plant.model import Plant
 from shopfloor.service import Health
 from shopfloor.sim.outlet import TagBlock, TagValue
+from shopfloor.sqlite import is_busy, retry_when_busy
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +91,11 @@ class SimulatedOperator:
                 runs[-1] = (key, runs[-1][1] + 1)
             else:
                 runs.append((key, 1))
+        report = retry_when_busy(self.mes.production.report)  # (one transaction each)
+        done = 0  # parts of the runs reported so far
         for (equipment, order, seq, good), n in runs:
             try:
-                self.mes.production.report(
+                report(
                     equipment,
                     n if good else 0,
                     0 if good else n,
@@ -105,5 +108,15 @@ class SimulatedOperator:
                 if self.stats["refused"] == n:
                     log.warning("simulated operator: %d parts at %s not reported: %s (said once)",
                                 n, equipment, exc.message)  # fmt: skip
+                done += n
                 continue
+            except Exception as exc:
+                if not is_busy(exc):
+                    raise
+                # the floor holds the database still: the rest waits for the next round
+                self.stats["busy"] += 1
+                with self._lock:
+                    self._parts[:0] = parts[done:]
+                return
+            done += n
             self.stats["parts"] += n
