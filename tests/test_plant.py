@@ -231,7 +231,7 @@ def test_names_by_language() -> None:
     eq = doc["areas"][0]["lines"][0]["cells"][0]["equipment"][0]
     eq["name"] = {"en": "Lathe", "zh": "车床"}
     got = parse_plant(doc).equipment(eq["id"])
-    assert (got.name, got.name_in("zh"), got.name_in("de")) == ("Lathe", "车床", "Lathe")
+    assert (got.name, got.names) == ("Lathe", {"en": "Lathe", "zh": "车床"})
     eq["name"] = {"zh": "车床"}  # no English: the first is the default
     assert parse_plant(doc).equipment(eq["id"]).name == "车床"
     eq["name"] = {"zh": 3}

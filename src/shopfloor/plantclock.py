@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from shopfloor.clock import Clock, LinearClock, WallClock, from_ns, read_clock_file
+from shopfloor.processes import alive
 
 #: The file a running service publishes its plant clock in, under its ``data_dir``.
 CLOCK_FILE = "plant-clock.json"
@@ -47,16 +48,6 @@ def withdraw(data_dir: Path) -> None:
             path.unlink()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: it exists
-        return True
-    return True
-
-
 def running_clock(data_dir: Path) -> tuple[LinearClock, str] | None:
     """The clock a live service on ``data_dir`` publishes, and which service; None when none
     runs (no file, or its process is gone: a service killed without its clean stop)."""
@@ -66,7 +57,7 @@ def running_clock(data_dir: Path) -> tuple[LinearClock, str] | None:
     except (OSError, ValueError):
         return None
     pid = doc.get("pid")
-    if not isinstance(pid, int) or not _alive(pid):
+    if not isinstance(pid, int) or not alive(pid):
         return None
     return read_clock_file(path), str(doc.get("source") or "a service")
 

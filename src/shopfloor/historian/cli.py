@@ -17,7 +17,6 @@ followed by ``n`` bytes of an Arrow IPC stream, or ``{"ok": false, "code", "mess
 from __future__ import annotations
 
 import json
-import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +31,7 @@ from shopfloor.historian.backend import HistorianError
 from shopfloor.historian.results import FORMATS, QueryResult
 from shopfloor.historian.store import Historian
 from shopfloor.historian.stores import is_postgres_url, open_store
+from shopfloor.processes import alive
 
 if TYPE_CHECKING:
     from shopfloor.config import Settings
@@ -90,13 +90,7 @@ def read_endpoint(store: str | Path) -> Endpoint | None:
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    try:
-        os.kill(endpoint.pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass  # alive, owned by another user
-    return endpoint
+    return endpoint if alive(endpoint.pid) else None
 
 
 def query_history(

@@ -10,6 +10,7 @@ import typer
 
 from shopfloor.maintenance.catalogue import DEFAULT_RUL_MODEL, RUL_MODELS
 from shopfloor.maintenance.errors import DataError
+from shopfloor.textgrid import align
 
 if TYPE_CHECKING:
     from shopfloor.maintenance.data import RunData
@@ -38,17 +39,10 @@ def _text(key: str, value: Any) -> list[str]:
     if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
         cols = list(dict.fromkeys(k for r in value for k in r))
         rows = [[_cell(r.get(c)) for c in cols] for r in value[:TEXT_ROWS]]
-        widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
-        lines = [
-            f"{key} ({len(value)}):",
-            "  " + "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)),
-        ]
-        lines += [
-            "  " + "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows
-        ]
+        lines = [f"{key} ({len(value)}):", *align(cols, rows, indent="  ")]
         if len(value) > TEXT_ROWS:
             lines.append(f"  ... {len(value) - TEXT_ROWS} more (--json prints all)")
-        return [line.rstrip() for line in lines]
+        return lines
     if isinstance(value, list) and len(value) > 8:
         nums = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
         head = ", ".join(_cell(v) for v in value[:5])

@@ -18,6 +18,7 @@ from shopfloor.errors import BadInput
 from shopfloor.mes.service import MesService, open_mes
 from shopfloor.plant import Plant, load_plant
 from shopfloor.plantclock import PlantClock
+from shopfloor.textgrid import align
 
 DbOpt = Annotated[
     str | None,
@@ -104,10 +105,7 @@ def jsonable(obj: Any) -> Any:
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     """Aligned text columns (after :func:`jsonable`)."""
     data = [[_cell(jsonable(r).get(c)) for c in columns] for r in rows]
-    widths = [max([len(c)] + [len(d[i]) for d in data]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(d, widths, strict=True)) for d in data]
-    return "\n".join(line.rstrip() for line in lines)
+    return "\n".join(align(columns, data))
 
 
 def _flat(v: Any) -> bool:
@@ -148,7 +146,8 @@ def emit(obj: Any, as_json: bool, columns: Sequence[str] | None = None) -> None:
                 typer.echo(f"{k}: {_cell(v)}")
         for k, rows in nested:
             cols = list(dict.fromkeys(c for r in rows for c in r))
+            data = [[_cell(jsonable(r).get(c)) for c in cols] for r in rows]
             typer.echo(f"\n{k} ({len(rows)}):")
-            typer.echo("\n".join("  " + line for line in table(rows, cols).splitlines()))
+            typer.echo("\n".join(align(cols, data, indent="  ")))
     else:
         typer.echo(str(data))

@@ -67,10 +67,6 @@ class _Labelled(_Model):
                     "names": dict(given)}  # fmt: skip
         return data
 
-    def name_in(self, lang: str) -> str:
-        """The name in language ``lang`` (the default name when it has none)."""
-        return self.names.get(lang) or str(getattr(self, "name", ""))
-
 
 class EquipmentClass(StrEnum):
     CNC_MACHINING_CENTRE = "cnc_machining_centre"

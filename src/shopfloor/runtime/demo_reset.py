@@ -14,14 +14,14 @@ from shopfloor.clock import from_ns
 from shopfloor.config import Settings
 from shopfloor.connect.rules_store import RULES_FILE
 from shopfloor.errors import ConfigError
-from shopfloor.historian.cli import default_store
-from shopfloor.historian.stores import is_postgres_url
+from shopfloor.historian.cli import DEFAULT_STORE_NAME, default_store
 from shopfloor.mes.db import DB_FILE as MES_FILE
 from shopfloor.mes.db import default_url as mes_url
 from shopfloor.plantclock import CLOCK_FILE, running_clock
+from shopfloor.runtime.platform import EVENTS_FILE
 
 #: What an earlier run left under ``data_dir`` (files and folders), deleted by ``--reset``.
-RUN_DATA = (MES_FILE, "historian.duckdb", "events.sqlite", RULES_FILE, "ingest-buffer",
+RUN_DATA = (MES_FILE, DEFAULT_STORE_NAME, EVENTS_FILE, RULES_FILE, "ingest-buffer",
             "assessment", CLOCK_FILE)  # fmt: skip
 
 
@@ -70,7 +70,7 @@ def reset(s: Settings) -> list[Path]:
             field="data_dir",
         )
     for name, url in (("mes_url", mes_url(s)), ("historian_url", default_store(s))):
-        if url.startswith("postgresql") or is_postgres_url(url):
+        if "://" in url and not url.startswith("sqlite"):  # a database server, not a file
             raise ConfigError(
                 f"--reset deletes files under data_dir; {name} is a PostgreSQL database: "
                 "give the demo a fresh database instead",

@@ -30,6 +30,7 @@ from .client_config import OpcUaClientConfig
 from .subscription import (
     Notifications,
     Watch,
+    event_filter,
     event_request,
     event_type_id,
     item_request,
@@ -125,8 +126,7 @@ class LiveSession:
     async def _catch_up(self, since: dict[str, tuple[int, int]]) -> None:
         start = min(ts for ts, _seq in since.values())
         ns = self.client.namespace_index(self.plant_namespace)
-        request = event_request(event_type_id(ns), 0, 0)
-        flt = request.RequestedParameters.Filter
+        flt = event_filter(event_type_id(ns))
         server = std(ua.ObjectIds.Server)
         try:
             (notifier,) = await self.client.read([server], ua.AttributeIds.EventNotifier)

@@ -91,10 +91,9 @@ def item_request(watch: Watch, nid: ua.NodeId, handle: int) -> ua.MonitoredItemC
     return _request(nid, ua.AttributeIds.Value, params)
 
 
-def event_request(
-    event_type: ua.NodeId, handle: int, queue_size: int
-) -> ua.MonitoredItemCreateRequest:
-    """Machine events notified on the Server object, fields in :data:`EVENT_FIELDS` order."""
+def event_filter(event_type: ua.NodeId) -> ua.EventFilter:
+    """Machine events only, their fields in :data:`EVENT_FIELDS` order (for the subscription's
+    event item and for reading the event history)."""
     ns = int(event_type.NamespaceIndex)
     selects = []
     for name in EVENT_FIELDS:
@@ -110,13 +109,18 @@ def event_request(
     is_type = ua.ContentFilterElement()
     is_type.FilterOperator = ua.FilterOperator.InList
     is_type.FilterOperands = [selects[0], ua.LiteralOperand(Value=ua.Variant(event_type))]
+    return ua.EventFilter(SelectClauses=selects, WhereClause=ua.ContentFilter(Elements=[is_type]))
+
+
+def event_request(
+    event_type: ua.NodeId, handle: int, queue_size: int
+) -> ua.MonitoredItemCreateRequest:
+    """Machine events notified on the Server object, fields in :data:`EVENT_FIELDS` order."""
     params = ua.MonitoringParameters()
     params.ClientHandle = cast(Any, handle)
     params.QueueSize = cast(Any, queue_size)
     params.DiscardOldest = True
-    params.Filter = ua.EventFilter(
-        SelectClauses=selects, WhereClause=ua.ContentFilter(Elements=[is_type])
-    )
+    params.Filter = event_filter(event_type)
     return _request(std(ua.ObjectIds.Server), ua.AttributeIds.EventNotifier, params)
 
 
